@@ -1,0 +1,53 @@
+"""Who a user is in the 112 network: their agency and role, looked up once per request."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from agencies.models import AGENCY_ROLES, CENTRE_ROLES, Agency, Membership, Role
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+_CACHE_ATTR = "_cc112_membership"
+
+
+def membership_of(user: AbstractBaseUser | AnonymousUser) -> Membership | None:
+    """The user's active membership, or None (anonymous, inactive, or in no agency)."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if not hasattr(user, _CACHE_ATTR):
+        membership = (
+            Membership.objects.active().filter(user=user).select_related("agency").first()
+        )
+        setattr(user, _CACHE_ATTR, membership)
+    return getattr(user, _CACHE_ATTR)
+
+
+def agency_of(user: AbstractBaseUser | AnonymousUser) -> Agency | None:
+    membership = membership_of(user)
+    return membership.agency if membership else None
+
+
+def is_centre_staff(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Operators, supervisors and coordinators of the 112 centre."""
+    membership = membership_of(user)
+    return bool(membership and membership.agency.is_centre and membership.role in CENTRE_ROLES)
+
+
+def is_agency_staff(user: AbstractBaseUser | AnonymousUser) -> bool:
+    membership = membership_of(user)
+    return bool(
+        membership and not membership.agency.is_centre and membership.role in AGENCY_ROLES
+    )
+
+
+def has_centre_role(user: AbstractBaseUser | AnonymousUser, *roles: Role) -> bool:
+    membership = membership_of(user)
+    return bool(membership and membership.agency.is_centre and membership.role in roles)
+
+
+def forget_membership(user: AbstractBaseUser) -> None:
+    """Drop the cached membership after it changed (services call this)."""
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from agencies.querysets import AgencyQuerySet, MembershipQuerySet
+
+
+class AgencyKind(models.TextChoices):
+    CENTRE = "centre", _("112 call centre")
+    POLICE = "police", _("Police")
+    MILITARY = "military", _("Military")
+    SAR = "sar", _("Search and rescue")
+    METEOROLOGY = "meteorology", _("Meteorology and geophysics")
+    UTILITY = "utility", _("Utility company")
+    CITY_OFFICE = "city_office", _("City office (OPD)")
+    HOSPITAL = "hospital", _("Hospital / health service")
+    OTHER = "other", _("Other")
+
+
+class WorkingHours(models.TextChoices):
+    ALWAYS = "24_7", _("24 hours, 7 days")
+    OFFICE = "office", _("Office hours (working days)")
+
+
+class Agency(models.Model):
+    """An organisation that takes part in the 112 network: the centre itself or a partner."""
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    short_name = models.CharField(_("short name"), max_length=60)
+    kind = models.CharField(_("kind"), max_length=20, choices=AgencyKind.choices)
+    is_centre = models.BooleanField(
+        _("is the 112 centre"),
+        default=False,
+        help_text=_("The call centre that takes reports and dispatches them."),
+    )
+    working_hours = models.CharField(
+        _("working hours"), max_length=10, choices=WorkingHours.choices, default=WorkingHours.ALWAYS
+    )
+    phone = models.CharField(_("duty phone"), max_length=32, blank=True)
+    email = models.EmailField(_("duty email"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    # Each agency's users belong to its group; guardian grants case access to the group.
+    group = models.OneToOneField(
+        Group, on_delete=models.PROTECT, related_name="agency", editable=False
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    history = HistoricalRecords()
+    objects = AgencyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("agency")
+        verbose_name_plural = _("agencies")
+        ordering = ["-is_centre", "short_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_centre"], condition=Q(is_centre=True), name="one_112_centre"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.short_name
+
+
+class Role(models.TextChoices):
+    # At the 112 centre.
+    OPERATOR = "operator", _("Operator")
+    SUPERVISOR = "supervisor", _("Shift supervisor")
+    COORDINATOR = "coordinator", _("112 coordinator")
+    # At a partner agency.
+    STAFF = "staff", _("Agency staff")
+    DUTY_OFFICER = "duty_officer", _("Duty officer")
+    HEAD = "head", _("Agency head")
+
+
+CENTRE_ROLES = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.COORDINATOR})
+AGENCY_ROLES = frozenset({Role.STAFF, Role.DUTY_OFFICER, Role.HEAD})
+
+
+class Membership(models.Model):
+    """A user's place in one agency, with one role. A user acts for one agency at a time."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("user"),
+    )
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("agency")
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    history = HistoricalRecords()
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        ordering = ["agency__short_name", "user__username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(is_active=True), name="one_active_membership_per_user"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} ({self.agency})"
+
+    @property
+    def is_centre_role(self) -> bool:
+        return self.role in CENTRE_ROLES

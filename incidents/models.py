@@ -1,0 +1,414 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from agencies.models import Agency
+from incidents.querysets import (
+    CallQuerySet,
+    DispatchQuerySet,
+    IncidentQuerySet,
+    NoteQuerySet,
+)
+
+phone_validator = RegexValidator(
+    r"^\+?[0-9][0-9 \-]{2,22}$",
+    _("Enter a phone number of digits, optionally starting with +, e.g. 081234567890."),
+)
+
+
+class Priority(models.IntegerChoices):
+    P1 = 1, _("P1 — life at risk")
+    P2 = 2, _("P2 — urgent")
+    P3 = 3, _("P3 — non-urgent")
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", _("112 phone call")
+    SMS = "sms", _("SMS")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    SOCIAL = "social", _("Social media")
+    WALK_IN = "walk_in", _("Walk-in")
+    RADIO = "radio", _("Radio")
+    PARTNER = "partner", _("Partner system")
+
+
+class Category(models.Model):
+    """A kind of emergency (MED, KBK, KTB...); each city edits its own set."""
+
+    code = models.CharField(
+        _("code"),
+        max_length=10,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Z0-9]+$", _("Use capital letters and digits only."))],
+    )
+    name_id = models.CharField(_("name (Indonesian)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    examples = models.CharField(_("examples"), max_length=255, blank=True)
+    default_priority = models.PositiveSmallIntegerField(
+        _("default priority"), choices=Priority.choices, default=Priority.P2
+    )
+    suggested_agencies = models.ManyToManyField(
+        Agency, blank=True, related_name="suggested_for", verbose_name=_("suggested agencies")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=100)
+
+    history = HistoricalRecords(m2m_fields=[suggested_agencies])
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.name}"
+
+    @property
+    def name(self) -> str:
+        return self.name_en if translation.get_language() == "en" else self.name_id
+
+
+class CallOutcome(models.TextChoices):
+    INCIDENT = "incident", _("Emergency (case created)")
+    INFORMATION = "information", _("Information only")
+    PRANK = "prank", _("Prank call")
+    GHOST = "ghost", _("Ghost / silent call")
+    DROPPED = "dropped", _("Dropped call")
+    MISDIAL = "misdial", _("Misdial")
+
+
+class Call(models.Model):
+    """Every answered call, whatever it turned out to be. Most calls never become cases."""
+
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="calls_taken",
+        verbose_name=_("operator"),
+    )
+    answered_at = models.DateTimeField(_("answered at"), db_index=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    callback_number = models.CharField(
+        _("callback number"), max_length=24, blank=True, validators=[phone_validator]
+    )
+    outcome = models.CharField(_("outcome"), max_length=20, choices=CallOutcome.choices)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    history = HistoricalRecords()
+    objects = CallQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("call")
+        verbose_name_plural = _("calls")
+        ordering = ["-answered_at"]
+        indexes = [models.Index(fields=["operator", "answered_at"], name="call_operator_answered")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("answered_at")),
+                name="call_ends_after_answer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} — {self.answered_at:%Y-%m-%d %H:%M}"
+
+
+class IncidentStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    DISPATCHED = "dispatched", _("Dispatched")
+    IN_PROGRESS = "in_progress", _("In progress")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Incident(models.Model):
+    """A case: one emergency reported to the centre, dispatched to one or more agencies.
+
+    T0 is ``received_at`` (the call answered or the report created); T1 is the first dispatch.
+    """
+
+    reference = models.CharField(_("reference"), max_length=40, unique=True, editable=False)
+    call = models.OneToOneField(
+        Call,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incident",
+        verbose_name=_("call"),
+    )
+    channel = models.CharField(
+        _("channel"), max_length=20, choices=Channel.choices, default=Channel.PHONE
+    )
+    caller_name = models.CharField(_("caller name"), max_length=120, blank=True)
+    caller_phone = models.CharField(
+        _("caller phone"), max_length=24, blank=True, validators=[phone_validator]
+    )
+    location_text = models.CharField(_("location"), max_length=255)
+    kecamatan = models.CharField(_("kecamatan"), max_length=80, blank=True, db_index=True)
+    kelurahan = models.CharField(_("kelurahan / desa"), max_length=80, blank=True)
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("-90")), MaxValueValidator(Decimal("90"))],
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("-180")), MaxValueValidator(Decimal("180"))],
+    )
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="incidents", verbose_name=_("category")
+    )
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices)
+    description = models.TextField(_("description"))
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=IncidentStatus.choices,
+        default=IncidentStatus.RECEIVED,
+        editable=False,
+    )
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incidents_taken",
+        verbose_name=_("operator"),
+    )
+    received_at = models.DateTimeField(_("received at (T0)"))
+    first_dispatched_at = models.DateTimeField(
+        _("first dispatched at (T1)"), null=True, blank=True, editable=False
+    )
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("closed by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    history = HistoricalRecords()
+    objects = IncidentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-received_at"]
+        indexes = [
+            models.Index(fields=["-received_at"], name="incident_received"),
+            models.Index(fields=["status", "-received_at"], name="incident_status_received"),
+            models.Index(fields=["operator", "received_at"], name="incident_operator_received"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in (IncidentStatus.CLOSED, IncidentStatus.CANCELLED)
+
+
+class DispatchStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for acknowledgement")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    EN_ROUTE = "en_route", _("En route")
+    ON_SCENE = "on_scene", _("On scene")
+    RESOLVED = "resolved", _("Resolved")
+    DECLINED = "declined", _("Declined")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+OPEN_DISPATCH_STATUSES = (
+    DispatchStatus.PENDING,
+    DispatchStatus.ACKNOWLEDGED,
+    DispatchStatus.EN_ROUTE,
+    DispatchStatus.ON_SCENE,
+)
+
+
+class Dispatch(models.Model):
+    """A case sent to one agency. Each dispatch runs its own T1→T4 clocks."""
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="dispatches", verbose_name=_("case")
+    )
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="dispatches", verbose_name=_("agency")
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=DispatchStatus.choices,
+        default=DispatchStatus.PENDING,
+        editable=False,
+    )
+    instructions = models.TextField(_("instructions to the agency"), blank=True)
+    dispatched_at = models.DateTimeField(_("dispatched at (T1)"), editable=False)
+    dispatched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        verbose_name=_("dispatched by"),
+    )
+    acknowledged_at = models.DateTimeField(
+        _("acknowledged at (T2)"), null=True, blank=True, editable=False
+    )
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("acknowledged by"),
+    )
+    en_route_at = models.DateTimeField(_("en route at"), null=True, blank=True, editable=False)
+    en_route_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("en route reported by"),
+    )
+    on_scene_at = models.DateTimeField(
+        _("on scene at (T3)"), null=True, blank=True, editable=False
+    )
+    on_scene_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("on scene reported by"),
+    )
+    resolved_at = models.DateTimeField(
+        _("resolved at (T4)"), null=True, blank=True, editable=False
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("resolved by"),
+    )
+    resolution = models.TextField(_("field report"), blank=True, editable=False)
+    closed_at = models.DateTimeField(
+        _("declined or cancelled at"), null=True, blank=True, editable=False
+    )
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("declined or cancelled by"),
+    )
+    closed_reason = models.TextField(
+        _("reason declined or cancelled"), blank=True, editable=False
+    )
+
+    history = HistoricalRecords()
+    objects = DispatchQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("dispatch")
+        verbose_name_plural = _("dispatches")
+        ordering = ["incident", "dispatched_at"]
+        indexes = [
+            models.Index(fields=["agency", "status"], name="dispatch_agency_status"),
+            models.Index(fields=["agency", "incident"], name="dispatch_agency_incident"),
+        ]
+        constraints = [
+            # One open dispatch per agency and case; after a decline or cancel it may be re-sent.
+            models.UniqueConstraint(
+                fields=["incident", "agency"],
+                condition=Q(status__in=["pending", "acknowledged", "en_route", "on_scene"]),
+                name="one_open_dispatch_per_agency",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident.reference} → {self.agency}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_DISPATCH_STATUSES
+
+
+class Note(models.Model):
+    """A timeline entry on a case, written by the centre or an agency."""
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="notes", verbose_name=_("case")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    agency = models.ForeignKey(
+        Agency,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("written for"),
+    )
+    body = models.TextField(_("note"))
+    created_at = models.DateTimeField(_("written at"), auto_now_add=True, db_index=True)
+
+    history = HistoricalRecords()
+    objects = NoteQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("note")
+        verbose_name_plural = _("notes")
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.incident.reference}: {self.body[:40]}"
+
+
+class ReferenceSequence(models.Model):
+    """The last number handed out per city and year, for gap-free case references."""
+
+    key = models.CharField(max_length=40, unique=True)
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("reference sequence")
+        verbose_name_plural = _("reference sequences")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.last_value}"

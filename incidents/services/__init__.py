@@ -1,0 +1,31 @@
+"""Every write to calls, cases, dispatches and notes goes through these functions."""
+
+from incidents.services.dispatch import (
+    dispatch_acknowledge,
+    dispatch_cancel,
+    dispatch_decline,
+    dispatch_mark_en_route,
+    dispatch_mark_on_scene,
+    dispatch_resolve,
+    incident_dispatch,
+)
+from incidents.services.intake import call_record, incident_create, incident_update
+from incidents.services.notes import note_add
+from incidents.services.workflow import incident_cancel, incident_close, incident_reopen
+
+__all__ = [
+    "call_record",
+    "dispatch_acknowledge",
+    "dispatch_cancel",
+    "dispatch_decline",
+    "dispatch_mark_en_route",
+    "dispatch_mark_on_scene",
+    "dispatch_resolve",
+    "incident_cancel",
+    "incident_close",
+    "incident_create",
+    "incident_dispatch",
+    "incident_reopen",
+    "incident_update",
+    "note_add",
+]

@@ -1,0 +1,59 @@
+"""What every incident service shares: who may act, and when an event may be dated."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agencies.access import agency_of, is_centre_staff
+from cc112.errors import ActionForbidden
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+    from incidents.models import Dispatch
+
+# Clocks on operators' PCs and partners' servers drift; an event a little in the future is the
+# same moment, one further ahead is a typing mistake.
+CLOCK_SKEW = timedelta(minutes=2)
+
+
+def require_centre(actor: AbstractBaseUser, action: str) -> None:
+    if not (actor.is_superuser or is_centre_staff(actor)):
+        raise ActionForbidden(
+            _("Only 112 centre staff may %(action)s.") % {"action": action}
+        )
+
+
+def require_dispatch_agency(actor: AbstractBaseUser, dispatch: Dispatch) -> None:
+    """The dispatch's own agency acts on it; the centre may record what an agency radios in."""
+    if actor.is_superuser or is_centre_staff(actor):
+        return
+    agency = agency_of(actor)
+    if agency is None or agency.pk != dispatch.agency_id:
+        raise ActionForbidden(_("Only %(agency)s may update this dispatch.") % {
+            "agency": dispatch.agency.short_name
+        })
+
+
+def event_time(at: datetime | None, *, not_before: datetime | None, field: str) -> datetime:
+    """When an event happened: now, or a time recorded after the fact that makes sense."""
+    now = timezone.now()
+    if at is None:
+        at = now
+    if timezone.is_naive(at):
+        raise ValidationError({field: _("The time must include a time zone.")})
+    if at > now + CLOCK_SKEW:
+        raise ValidationError({field: _("The time cannot be in the future.")})
+    if not_before is not None and at < not_before:
+        raise ValidationError(
+            {
+                field: _("The time cannot be before %(earlier)s.")
+                % {"earlier": timezone.localtime(not_before).strftime("%d-%m-%Y %H:%M:%S")}
+            }
+        )
+    return at

@@ -1,0 +1,227 @@
+"""Sending a case to agencies and each agency's progress on it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from agencies.models import Agency
+from cc112.errors import DomainError
+from cc112.history import attribute
+from incidents.models import Dispatch, DispatchStatus, Incident
+from incidents.services._common import event_time, require_centre, require_dispatch_agency
+from incidents.services.workflow import incident_follow_dispatches, lock_incident
+from incidents.transitions import check_dispatch_transition
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+D = DispatchStatus
+
+
+@transaction.atomic
+def incident_dispatch(
+    *,
+    incident: Incident,
+    agencies: Iterable[Agency],
+    actor: AbstractBaseUser,
+    instructions: str = "",
+    at: datetime | None = None,
+) -> list[Dispatch]:
+    """Send a case to one or more agencies at once (T1 for each)."""
+    require_centre(actor, _("dispatch cases"))
+    agencies = list(dict.fromkeys(agencies))
+    if not agencies:
+        raise ValidationError({"agencies": _("Choose at least one agency.")})
+    incident = lock_incident(incident.pk)
+    if not incident.is_open:
+        raise DomainError(
+            _("A case that is “%(status)s” cannot be dispatched.")
+            % {"status": incident.get_status_display()}
+        )
+    unusable = [a.short_name for a in agencies if a.is_centre or not a.is_active]
+    if unusable:
+        raise ValidationError(
+            {"agencies": _("These cannot receive cases: %(names)s.") % {"names": ", ".join(unusable)}}
+        )
+    already = list(
+        incident.dispatches.open()
+        .filter(agency__in=agencies)
+        .values_list("agency__short_name", flat=True)
+    )
+    if already:
+        raise ValidationError(
+            {
+                "agencies": _("Already dispatched and still open: %(names)s.")
+                % {"names": ", ".join(sorted(already))}
+            }
+        )
+    at = event_time(at, not_before=incident.received_at, field="at")
+
+    dispatches = []
+    for agency in agencies:
+        dispatch = Dispatch(
+            incident=incident,
+            agency=agency,
+            instructions=instructions.strip(),
+            dispatched_at=at,
+            dispatched_by=actor,
+        )
+        attribute(dispatch, actor=actor, reason="dispatched")
+        dispatch.save()
+        dispatches.append(dispatch)
+
+    reason = "dispatched to " + ", ".join(a.short_name for a in agencies)
+    first_dispatch = incident.first_dispatched_at is None
+    if first_dispatch:
+        incident.first_dispatched_at = at
+    moved = incident_follow_dispatches(incident=incident, actor=actor, at=at, reason=reason)
+    if first_dispatch and not moved:
+        attribute(incident, actor=actor, reason=reason)
+        incident.save()
+    return dispatches
+
+
+# target status -> (timestamp field, actor field, the step before it whose time bounds this one)
+_STEP_FIELDS = {
+    D.ACKNOWLEDGED: ("acknowledged_at", "acknowledged_by"),
+    D.EN_ROUTE: ("en_route_at", "en_route_by"),
+    D.ON_SCENE: ("on_scene_at", "on_scene_by"),
+    D.RESOLVED: ("resolved_at", "resolved_by"),
+    D.DECLINED: ("closed_at", "closed_by"),
+    D.CANCELLED: ("closed_at", "closed_by"),
+}
+
+
+def _latest_step_time(dispatch: Dispatch) -> datetime:
+    times = [
+        dispatch.dispatched_at,
+        dispatch.acknowledged_at,
+        dispatch.en_route_at,
+        dispatch.on_scene_at,
+    ]
+    return max(t for t in times if t is not None)
+
+
+def _step(
+    dispatch: Dispatch,
+    target: str,
+    *,
+    actor: AbstractBaseUser,
+    at: datetime | None,
+    reason: str,
+    text_field: str | None = None,
+    text: str = "",
+) -> Dispatch:
+    """Move one dispatch one step, under the case's lock, and let the case follow.
+
+    1. Lock the case, then the dispatch (the order every workflow service uses).
+    2. Check who acts and that the allowed-transitions table has this step.
+    3. Stamp the step's time and actor, save with history, update the case's status.
+    """
+    incident = lock_incident(dispatch.incident_id)
+    dispatch = Dispatch.objects.select_for_update().select_related("agency").get(pk=dispatch.pk)
+    if target == D.CANCELLED:
+        require_centre(actor, _("cancel a dispatch"))
+    else:
+        require_dispatch_agency(actor, dispatch)
+    check_dispatch_transition(dispatch.status, target)
+    at = event_time(at, not_before=_latest_step_time(dispatch), field="at")
+
+    time_field, actor_field = _STEP_FIELDS[target]
+    setattr(dispatch, time_field, at)
+    setattr(dispatch, actor_field, actor)
+    if text_field:
+        setattr(dispatch, text_field, text.strip())
+    dispatch.status = target
+    attribute(dispatch, actor=actor, reason=reason)
+    dispatch.save()
+    incident_follow_dispatches(
+        incident=incident,
+        actor=actor,
+        at=at,
+        reason=f"{dispatch.agency.short_name}: {reason}",
+    )
+    return dispatch
+
+
+@transaction.atomic
+def dispatch_acknowledge(
+    *, dispatch: Dispatch, actor: AbstractBaseUser, at: datetime | None = None
+) -> Dispatch:
+    """The agency has seen the case and takes it (T2)."""
+    return _step(dispatch, D.ACKNOWLEDGED, actor=actor, at=at, reason="acknowledged")
+
+
+@transaction.atomic
+def dispatch_mark_en_route(
+    *, dispatch: Dispatch, actor: AbstractBaseUser, at: datetime | None = None
+) -> Dispatch:
+    return _step(dispatch, D.EN_ROUTE, actor=actor, at=at, reason="en route")
+
+
+@transaction.atomic
+def dispatch_mark_on_scene(
+    *, dispatch: Dispatch, actor: AbstractBaseUser, at: datetime | None = None
+) -> Dispatch:
+    """The agency's team has arrived (T3)."""
+    return _step(dispatch, D.ON_SCENE, actor=actor, at=at, reason="on scene")
+
+
+@transaction.atomic
+def dispatch_resolve(
+    *, dispatch: Dispatch, actor: AbstractBaseUser, resolution: str, at: datetime | None = None
+) -> Dispatch:
+    """The agency's field report: what was done (T4)."""
+    if not resolution.strip():
+        raise ValidationError({"resolution": _("Write a short field report of what was done.")})
+    return _step(
+        dispatch,
+        D.RESOLVED,
+        actor=actor,
+        at=at,
+        reason="resolved",
+        text_field="resolution",
+        text=resolution,
+    )
+
+
+@transaction.atomic
+def dispatch_decline(
+    *, dispatch: Dispatch, actor: AbstractBaseUser, reason: str, at: datetime | None = None
+) -> Dispatch:
+    """The agency says the case is not theirs; the centre then sends it elsewhere."""
+    if not reason.strip():
+        raise ValidationError({"reason": _("Give the reason the agency declines the case.")})
+    return _step(
+        dispatch,
+        D.DECLINED,
+        actor=actor,
+        at=at,
+        reason="declined: " + reason.strip(),
+        text_field="closed_reason",
+        text=reason,
+    )
+
+
+@transaction.atomic
+def dispatch_cancel(
+    *, dispatch: Dispatch, actor: AbstractBaseUser, reason: str, at: datetime | None = None
+) -> Dispatch:
+    """The centre withdraws a dispatch (sent to the wrong agency, no longer needed)."""
+    if not reason.strip():
+        raise ValidationError({"reason": _("Give the reason the dispatch is cancelled.")})
+    return _step(
+        dispatch,
+        D.CANCELLED,
+        actor=actor,
+        at=at,
+        reason="cancelled: " + reason.strip(),
+        text_field="closed_reason",
+        text=reason,
+    )

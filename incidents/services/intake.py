@@ -1,0 +1,186 @@
+"""Taking calls and creating cases."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cc112.history import attribute
+from incidents.models import (
+    Call,
+    CallOutcome,
+    Category,
+    Channel,
+    Incident,
+    ReferenceSequence,
+)
+from incidents.services._common import event_time, require_centre
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+# Fields an operator may correct after creating a case; every correction is in its history.
+CORRECTABLE_FIELDS = frozenset(
+    {
+        "channel",
+        "caller_name",
+        "caller_phone",
+        "location_text",
+        "kecamatan",
+        "kelurahan",
+        "latitude",
+        "longitude",
+        "category",
+        "priority",
+        "description",
+    }
+)
+
+
+def _next_reference(received_at: datetime) -> str:
+    """112-AMB-2025-000123: numbered per city and year, without gaps.
+
+    The sequence row is locked for the rest of the transaction, so two operators saving at the
+    same moment get consecutive numbers and a rolled-back case gives its number back.
+    """
+    year = timezone.localtime(received_at).year
+    key = f"{settings.CC112_CITY_CODE}-{year}"
+    ReferenceSequence.objects.get_or_create(key=key)
+    sequence = ReferenceSequence.objects.select_for_update().get(key=key)
+    sequence.last_value += 1
+    sequence.save(update_fields=["last_value"])
+    return f"112-{key}-{sequence.last_value:06d}"
+
+
+@transaction.atomic
+def call_record(
+    *,
+    operator: AbstractBaseUser,
+    outcome: str,
+    answered_at: datetime | None = None,
+    ended_at: datetime | None = None,
+    callback_number: str = "",
+    notes: str = "",
+) -> Call:
+    """Record an answered call and what it turned out to be (prank, ghost, dropped...)."""
+    require_centre(operator, _("record calls"))
+    answered_at = event_time(answered_at, not_before=None, field="answered_at")
+    if ended_at is not None:
+        ended_at = event_time(ended_at, not_before=answered_at, field="ended_at")
+    call = Call(
+        operator=operator,
+        answered_at=answered_at,
+        ended_at=ended_at,
+        callback_number=callback_number.strip(),
+        outcome=outcome,
+        notes=notes.strip(),
+    )
+    call.full_clean()
+    attribute(call, actor=operator, reason=f"call recorded: {outcome}")
+    call.save()
+    return call
+
+
+@transaction.atomic
+def incident_create(
+    *,
+    actor: AbstractBaseUser,
+    category: Category,
+    location_text: str,
+    description: str,
+    priority: int | None = None,
+    channel: str = Channel.PHONE,
+    call: Call | None = None,
+    caller_name: str = "",
+    caller_phone: str = "",
+    kecamatan: str = "",
+    kelurahan: str = "",
+    latitude: Decimal | None = None,
+    longitude: Decimal | None = None,
+    received_at: datetime | None = None,
+    call_ended_at: datetime | None = None,
+) -> Incident:
+    """Open a case (T0).
+
+    1. A phone report without a call record gets one, so the operator's calls count it.
+    2. The reference is numbered inside the same transaction.
+    3. The case is saved with its operator as the history's actor.
+    """
+    require_centre(actor, _("create cases"))
+    if category is not None and not category.is_active:
+        raise ValidationError({"category": _("This category is no longer in use.")})
+    if call is not None:
+        if call.outcome != CallOutcome.INCIDENT:
+            raise ValidationError({"call": _("Only a call marked as an emergency opens a case.")})
+        if Incident.objects.filter(call=call).exists():
+            raise ValidationError({"call": _("This call already has a case.")})
+        received_at = call.answered_at
+    received_at = event_time(received_at, not_before=None, field="received_at")
+
+    incident = Incident(
+        channel=channel,
+        caller_name=caller_name.strip(),
+        caller_phone=caller_phone.strip(),
+        location_text=location_text.strip(),
+        kecamatan=kecamatan.strip(),
+        kelurahan=kelurahan.strip(),
+        latitude=latitude,
+        longitude=longitude,
+        category=category,
+        priority=priority if priority is not None else category.default_priority,
+        description=description.strip(),
+        operator=actor,
+        received_at=received_at,
+        reference="pending",
+    )
+    incident.full_clean(exclude=["call", "reference"])
+
+    if call is None and channel == Channel.PHONE:
+        call = call_record(
+            operator=actor,
+            outcome=CallOutcome.INCIDENT,
+            answered_at=received_at,
+            ended_at=call_ended_at,
+            callback_number=caller_phone,
+        )
+    incident.call = call
+    incident.reference = _next_reference(received_at)
+    attribute(incident, actor=actor, reason="case created")
+    incident.save()
+    return incident
+
+
+@transaction.atomic
+def incident_update(
+    *, incident: Incident, actor: AbstractBaseUser, changes: dict[str, object]
+) -> Incident:
+    """Correct a case's details; the history keeps what it said before and who changed it."""
+    require_centre(actor, _("change a case's details"))
+    unknown = set(changes) - CORRECTABLE_FIELDS
+    if unknown:
+        raise ValidationError(
+            {name: _("This field cannot be changed here.") for name in sorted(unknown)}
+        )
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    changed = []
+    for name, value in changes.items():
+        if isinstance(value, str):
+            value = value.strip()
+        if getattr(incident, name) != value:
+            setattr(incident, name, value)
+            changed.append(name)
+    if not changed:
+        return incident
+    if "category" in changed and not incident.category.is_active:
+        raise ValidationError({"category": _("This category is no longer in use.")})
+    incident.full_clean(exclude=["call"])
+    attribute(incident, actor=actor, reason="corrected: " + ", ".join(sorted(changed)))
+    incident.save()
+    return incident

@@ -1,0 +1,117 @@
+"""A case's own status: following its dispatches, closing, cancelling, reopening."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from cc112.errors import DomainError
+from cc112.history import attribute
+from incidents.models import Dispatch, DispatchStatus, Incident, IncidentStatus
+from incidents.services._common import event_time, require_centre
+from incidents.transitions import check_dispatch_transition, check_incident_transition
+from incidents.transitions import status_from_dispatches as derive
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+
+def lock_incident(incident_id: int) -> Incident:
+    """Lock a case row. Every workflow service locks the case before its dispatches, in that
+    order, so two agencies updating the same case at once queue instead of deadlocking."""
+    return Incident.objects.select_for_update().get(pk=incident_id)
+
+
+def _move(incident: Incident, target: str, *, actor: AbstractBaseUser, reason: str) -> None:
+    check_incident_transition(incident.status, target)
+    incident.status = target
+    attribute(incident, actor=actor, reason=reason)
+    incident.save()
+
+
+def incident_follow_dispatches(
+    *, incident: Incident, actor: AbstractBaseUser, at: datetime, reason: str
+) -> bool:
+    """Bring a locked, open case's status in line with its dispatches; True if it moved."""
+    if not incident.is_open:
+        return False
+    statuses = list(incident.dispatches.values_list("status", flat=True))
+    target = derive(statuses)
+    if target == incident.status:
+        return False
+    incident.resolved_at = at if target == IncidentStatus.RESOLVED else None
+    _move(incident, target, actor=actor, reason=reason)
+    return True
+
+
+@transaction.atomic
+def incident_close(
+    *, incident: Incident, actor: AbstractBaseUser, note: str = "", at: datetime | None = None
+) -> Incident:
+    """The centre closes a case once no agency is still working on it."""
+    require_centre(actor, _("close cases"))
+    incident = lock_incident(incident.pk)
+    open_agencies = [d.agency.short_name for d in incident.dispatches.open().select_related("agency")]
+    if open_agencies:
+        raise DomainError(
+            _("The case cannot be closed while these agencies are still handling it: %(names)s.")
+            % {"names": ", ".join(open_agencies)}
+        )
+    if incident.status == IncidentStatus.RECEIVED and not note.strip():
+        raise ValidationError(
+            {"note": _("Say how the case was handled: it was never resolved by an agency.")}
+        )
+    check_incident_transition(incident.status, IncidentStatus.CLOSED)
+    incident.closed_at = event_time(at, not_before=incident.received_at, field="at")
+    incident.closed_by = actor
+    _move(incident, IncidentStatus.CLOSED, actor=actor, reason="closed: " + note.strip())
+    if note.strip():
+        from incidents.services.notes import note_add
+
+        note_add(incident=incident, author=actor, body=note)
+    return incident
+
+
+@transaction.atomic
+def incident_cancel(
+    *, incident: Incident, actor: AbstractBaseUser, reason: str, at: datetime | None = None
+) -> Incident:
+    """Cancel a case (a duplicate, a false report) and every dispatch still open on it."""
+    require_centre(actor, _("cancel cases"))
+    if not reason.strip():
+        raise ValidationError({"reason": _("Give the reason the case is cancelled.")})
+    incident = lock_incident(incident.pk)
+    check_incident_transition(incident.status, IncidentStatus.CANCELLED)
+    at = event_time(at, not_before=incident.received_at, field="at")
+    for dispatch in incident.dispatches.open().select_for_update():
+        check_dispatch_transition(dispatch.status, DispatchStatus.CANCELLED)
+        dispatch.status = DispatchStatus.CANCELLED
+        dispatch.closed_at = at
+        dispatch.closed_by = actor
+        dispatch.closed_reason = reason.strip()
+        attribute(dispatch, actor=actor, reason="cancelled with the case")
+        dispatch.save()
+    incident.closed_at = at
+    incident.closed_by = actor
+    _move(incident, IncidentStatus.CANCELLED, actor=actor, reason="cancelled: " + reason.strip())
+    return incident
+
+
+@transaction.atomic
+def incident_reopen(*, incident: Incident, actor: AbstractBaseUser, reason: str) -> Incident:
+    """Reopen a closed case; it returns to the status its dispatches give it."""
+    require_centre(actor, _("reopen cases"))
+    if not reason.strip():
+        raise ValidationError({"reason": _("Give the reason the case is reopened.")})
+    incident = lock_incident(incident.pk)
+    statuses = list(Dispatch.objects.filter(incident=incident).values_list("status", flat=True))
+    target = derive(statuses)
+    check_incident_transition(incident.status, target)
+    incident.closed_at = None
+    incident.closed_by = None
+    _move(incident, target, actor=actor, reason="reopened: " + reason.strip())
+    return incident
