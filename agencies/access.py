@@ -17,9 +17,7 @@ def membership_of(user: AbstractBaseUser | AnonymousUser) -> Membership | None:
     if not user.is_authenticated or not user.is_active:
         return None
     if not hasattr(user, _CACHE_ATTR):
-        membership = (
-            Membership.objects.active().filter(user=user).select_related("agency").first()
-        )
+        membership = Membership.objects.active().filter(user=user).select_related("agency").first()
         setattr(user, _CACHE_ATTR, membership)
     return getattr(user, _CACHE_ATTR)
 
@@ -37,9 +35,7 @@ def is_centre_staff(user: AbstractBaseUser | AnonymousUser) -> bool:
 
 def is_agency_staff(user: AbstractBaseUser | AnonymousUser) -> bool:
     membership = membership_of(user)
-    return bool(
-        membership and not membership.agency.is_centre and membership.role in AGENCY_ROLES
-    )
+    return bool(membership and not membership.agency.is_centre and membership.role in AGENCY_ROLES)
 
 
 def has_centre_role(user: AbstractBaseUser | AnonymousUser, *roles: Role) -> bool:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from agencies.access import forget_membership
 from agencies.models import AGENCY_ROLES, CENTRE_ROLES, Agency, Membership, Role
+from agencies.roles import role_group
 from cc112.history import attribute
 
 if TYPE_CHECKING:
@@ -68,7 +69,11 @@ def _check_role_fits(agency: Agency, role: str) -> None:
 def membership_create(
     *, user: AbstractBaseUser, agency: Agency, role: str, actor: AbstractBaseUser | None
 ) -> Membership:
-    """Place a user in an agency with a role; it replaces any membership they had before."""
+    """Place a user in an agency with a role; it replaces any membership they had before.
+
+    The user joins the agency's group (the holder of its case access) and the role's group
+    (what the role may do), and may log in to the portal.
+    """
     _check_role_fits(agency, role)
     for previous in Membership.objects.select_for_update().filter(user=user, is_active=True):
         membership_end(membership=previous, actor=actor)
@@ -76,7 +81,10 @@ def membership_create(
     membership.full_clean(validate_constraints=False)
     attribute(membership, actor=actor, reason="membership created")
     membership.save()
-    user.groups.add(agency.group)
+    user.groups.add(agency.group, role_group(role))
+    if not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
     forget_membership(user)
     return membership
 
@@ -89,6 +97,10 @@ def membership_end(*, membership: Membership, actor: AbstractBaseUser | None) ->
     membership.is_active = False
     attribute(membership, actor=actor, reason="membership ended")
     membership.save(update_fields=["is_active"])
-    membership.user.groups.remove(membership.agency.group)
-    forget_membership(membership.user)
+    user = membership.user
+    user.groups.remove(membership.agency.group, role_group(membership.role))
+    if user.is_staff and not user.is_superuser:
+        user.is_staff = False
+        user.save(update_fields=["is_staff"])
+    forget_membership(user)
     return membership

@@ -296,9 +296,7 @@ class Dispatch(models.Model):
         editable=False,
         verbose_name=_("en route reported by"),
     )
-    on_scene_at = models.DateTimeField(
-        _("on scene at (T3)"), null=True, blank=True, editable=False
-    )
+    on_scene_at = models.DateTimeField(_("on scene at (T3)"), null=True, blank=True, editable=False)
     on_scene_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -308,9 +306,7 @@ class Dispatch(models.Model):
         editable=False,
         verbose_name=_("on scene reported by"),
     )
-    resolved_at = models.DateTimeField(
-        _("resolved at (T4)"), null=True, blank=True, editable=False
-    )
+    resolved_at = models.DateTimeField(_("resolved at (T4)"), null=True, blank=True, editable=False)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -333,9 +329,7 @@ class Dispatch(models.Model):
         editable=False,
         verbose_name=_("declined or cancelled by"),
     )
-    closed_reason = models.TextField(
-        _("reason declined or cancelled"), blank=True, editable=False
-    )
+    closed_reason = models.TextField(_("reason declined or cancelled"), blank=True, editable=False)
 
     history = HistoricalRecords()
     objects = DispatchQuerySet.as_manager()

@@ -29,7 +29,11 @@ class World:
 def world(db) -> World:  # type: ignore[no-untyped-def]
     """The 112 centre, two partner agencies and one person in each role."""
     centre = AgencyFactory(
-        code="c112", name="Call Center 112", short_name="112", kind=AgencyKind.CENTRE, is_centre=True
+        code="c112",
+        name="Call Center 112",
+        short_name="112",
+        kind=AgencyKind.CENTRE,
+        is_centre=True,
     )
     police = AgencyFactory(code="polresta", short_name="Polresta", kind=AgencyKind.POLICE)
     health = AgencyFactory(code="dinkes", short_name="Dinkes", kind=AgencyKind.CITY_OFFICE)

@@ -24,9 +24,7 @@ CLOCK_SKEW = timedelta(minutes=2)
 
 def require_centre(actor: AbstractBaseUser, action: str) -> None:
     if not (actor.is_superuser or is_centre_staff(actor)):
-        raise ActionForbidden(
-            _("Only 112 centre staff may %(action)s.") % {"action": action}
-        )
+        raise ActionForbidden(_("Only 112 centre staff may %(action)s.") % {"action": action})
 
 
 def require_dispatch_agency(actor: AbstractBaseUser, dispatch: Dispatch) -> None:
@@ -35,9 +33,9 @@ def require_dispatch_agency(actor: AbstractBaseUser, dispatch: Dispatch) -> None
         return
     agency = agency_of(actor)
     if agency is None or agency.pk != dispatch.agency_id:
-        raise ActionForbidden(_("Only %(agency)s may update this dispatch.") % {
-            "agency": dispatch.agency.short_name
-        })
+        raise ActionForbidden(
+            _("Only %(agency)s may update this dispatch.") % {"agency": dispatch.agency.short_name}
+        )
 
 
 def event_time(at: datetime | None, *, not_before: datetime | None, field: str) -> datetime:

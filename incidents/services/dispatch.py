@@ -47,7 +47,10 @@ def incident_dispatch(
     unusable = [a.short_name for a in agencies if a.is_centre or not a.is_active]
     if unusable:
         raise ValidationError(
-            {"agencies": _("These cannot receive cases: %(names)s.") % {"names": ", ".join(unusable)}}
+            {
+                "agencies": _("These cannot receive cases: %(names)s.")
+                % {"names": ", ".join(unusable)}
+            }
         )
     already = list(
         incident.dispatches.open()

@@ -55,7 +55,9 @@ def incident_close(
     """The centre closes a case once no agency is still working on it."""
     require_centre(actor, _("close cases"))
     incident = lock_incident(incident.pk)
-    open_agencies = [d.agency.short_name for d in incident.dispatches.open().select_related("agency")]
+    open_agencies = [
+        d.agency.short_name for d in incident.dispatches.open().select_related("agency")
+    ]
     if open_agencies:
         raise DomainError(
             _("The case cannot be closed while these agencies are still handling it: %(names)s.")

@@ -1,0 +1,66 @@
+"""What each role may do in the portal, as Django model permissions on one group per role.
+
+Model permissions say *what kind* of thing a role may touch; *which* cases it sees is decided
+by the scoped querysets (``visible_to``), never by these groups.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+
+from agencies.models import Role
+
+_CENTRE_CASEWORK = [
+    "incidents.view_call",
+    "incidents.add_call",
+    "incidents.change_call",
+    "incidents.view_incident",
+    "incidents.add_incident",
+    "incidents.change_incident",
+    "incidents.view_dispatch",
+    "incidents.add_dispatch",
+    "incidents.change_dispatch",
+    "incidents.view_note",
+    "incidents.add_note",
+    "incidents.view_category",
+    "agencies.view_agency",
+]
+_CENTRE_MANAGEMENT = [
+    "incidents.add_category",
+    "incidents.change_category",
+    "agencies.view_membership",
+]
+_AGENCY_CASEWORK = [
+    "incidents.view_incident",
+    "incidents.view_dispatch",
+    "incidents.change_dispatch",
+    "incidents.view_note",
+    "incidents.add_note",
+    "incidents.view_category",
+    "agencies.view_agency",
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.OPERATOR: _CENTRE_CASEWORK,
+    Role.SUPERVISOR: _CENTRE_CASEWORK + _CENTRE_MANAGEMENT,
+    Role.COORDINATOR: _CENTRE_CASEWORK + _CENTRE_MANAGEMENT,
+    Role.STAFF: _AGENCY_CASEWORK,
+    Role.DUTY_OFFICER: _AGENCY_CASEWORK,
+    Role.HEAD: _AGENCY_CASEWORK,
+}
+
+
+def role_group_name(role: str) -> str:
+    return f"role:{role}"
+
+
+def role_group(role: str) -> Group:
+    """The group carrying a role's permissions, brought in line with ``ROLE_PERMISSIONS``."""
+    group, _created = Group.objects.get_or_create(name=role_group_name(role))
+    wanted = ROLE_PERMISSIONS[role]
+    perms = []
+    for dotted in wanted:
+        app_label, codename = dotted.split(".")
+        perms.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    group.permissions.set(perms)
+    return group
