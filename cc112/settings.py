@@ -85,6 +85,7 @@ TEMPLATES = [
 # --- Database ----------------------------------------------------------------------------------
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 _db = env_database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'cc112.sqlite3'}")
+_conn_max_age = env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # The embedded default serves web, worker and beat at once: WAL lets readers run beside the
     # writer, and IMMEDIATE transactions take the write lock up front instead of failing
@@ -97,7 +98,7 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 else:
-    _db["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
+    _db["CONN_MAX_AGE"] = _conn_max_age
     _db["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -155,7 +156,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery" / "queue"
     _queue_dir.mkdir(parents=True, exist_ok=True)
     (VAR_DIR / "celery" / "processed").mkdir(parents=True, exist_ok=True)
+    (VAR_DIR / "celery" / "control").mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "control_folder": str(VAR_DIR / "celery" / "control"),
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(VAR_DIR / "celery" / "processed"),

@@ -1,0 +1,40 @@
+# cc112 — the two commands a newcomer needs are `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+DEV_ENV := DEBUG=true
+PORT ?= 8000
+
+.PHONY: install run test lint migrate demo clean
+
+$(BIN)/.installed: requirements-dev.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.lock
+	touch $@
+
+install: $(BIN)/.installed
+
+migrate: install
+	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
+
+demo: migrate
+	$(DEV_ENV) $(BIN)/python manage.py seed_demo
+
+# The portal with demo data: web server, Celery worker and beat together; Ctrl-C stops all.
+run: demo
+	@echo ""
+	@echo "  cc112 portal: http://127.0.0.1:$(PORT)/  (Ctrl-C stops web, worker and beat)"
+	@echo ""
+	$(DEV_ENV) PORT=$(PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start
+
+# The whole suite. DATABASE_URL / CELERY_BROKER_URL from the environment choose the servers.
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) var
