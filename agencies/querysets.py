@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from django.db import models
+from cc112.history import AuditedQuerySet
 
 
-class AgencyQuerySet(models.QuerySet):
+class AgencyQuerySet(AuditedQuerySet):
     def active(self) -> AgencyQuerySet:
         return self.filter(is_active=True)
 
@@ -12,6 +12,6 @@ class AgencyQuerySet(models.QuerySet):
         return self.filter(is_active=True, is_centre=False)
 
 
-class MembershipQuerySet(models.QuerySet):
+class MembershipQuerySet(AuditedQuerySet):
     def active(self) -> MembershipQuerySet:
         return self.filter(is_active=True, user__is_active=True, agency__is_active=True)

@@ -6,13 +6,14 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from agencies.models import Agency
 from incidents.querysets import (
     CallQuerySet,
+    CategoryQuerySet,
     DispatchQuerySet,
     IncidentQuerySet,
     NoteQuerySet,
@@ -62,6 +63,7 @@ class Category(models.Model):
     sort_order = models.PositiveSmallIntegerField(_("order"), default=100)
 
     history = HistoricalRecords(m2m_fields=[suggested_agencies])
+    objects = CategoryQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("category")
@@ -119,7 +121,9 @@ class Call(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_outcome_display()} — {self.answered_at:%Y-%m-%d %H:%M}"
+        return (
+            f"{self.get_outcome_display()} — {timezone.localtime(self.answered_at):%d-%m-%Y %H:%M}"
+        )
 
 
 class IncidentStatus(models.TextChoices):

@@ -70,3 +70,8 @@ class CallQuerySet(AuditedQuerySet):
         if _sees_everything(user):
             return self.all()
         return self.none()
+
+
+class CategoryQuerySet(AuditedQuerySet):
+    def active(self) -> CategoryQuerySet:
+        return self.filter(is_active=True)
