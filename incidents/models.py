@@ -384,7 +384,7 @@ class Note(models.Model):
         verbose_name=_("written for"),
     )
     body = models.TextField(_("note"))
-    created_at = models.DateTimeField(_("written at"), auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(_("written at"), default=timezone.now, db_index=True)
 
     history = HistoricalRecords()
     objects = NoteQuerySet.as_manager()

@@ -13,6 +13,7 @@ from cc112.errors import DomainError
 from cc112.history import attribute
 from incidents.models import Dispatch, DispatchStatus, Incident, IncidentStatus
 from incidents.services._common import event_time, require_centre
+from incidents.services.notes import note_add
 from incidents.transitions import check_dispatch_transition, check_incident_transition
 from incidents.transitions import status_from_dispatches as derive
 
@@ -70,11 +71,10 @@ def incident_close(
     check_incident_transition(incident.status, IncidentStatus.CLOSED)
     incident.closed_at = event_time(at, not_before=incident.received_at, field="at")
     incident.closed_by = actor
-    _move(incident, IncidentStatus.CLOSED, actor=actor, reason="closed: " + note.strip())
+    reason = f"closed: {note.strip()}" if note.strip() else "closed"
+    _move(incident, IncidentStatus.CLOSED, actor=actor, reason=reason)
     if note.strip():
-        from incidents.services.notes import note_add
-
-        note_add(incident=incident, author=actor, body=note)
+        note_add(incident=incident, author=actor, body=note, at=incident.closed_at)
     return incident
 
 
