@@ -1,0 +1,223 @@
+"""The demo a city sees first: Kota Ambon's first three months, installed by ``seed_demo``."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import authenticate
+from django.core.management import CommandError, call_command
+from django.db import transaction
+from django.db.models import Q
+from django.utils import translation
+
+from agencies.defaults import CENTRE_CODE
+from agencies.models import Agency, AgencyKind, Membership, Role, WorkingHours
+from incidents.defaults import AMBON_KECAMATAN
+from incidents.demo import (
+    AMBULANCE_REQUEST_PREFIX,
+    DEMO_END,
+    DEMO_PASSWORD,
+    DEMO_START,
+    LIVE_WINDOW,
+    plan_activity,
+)
+from incidents.models import Call, CallOutcome, Dispatch, Incident, IncidentStatus
+
+pytestmark = pytest.mark.django_db
+
+AGENCY_STEPS = ("acknowledged", "en route", "on scene", "resolved")
+
+
+@pytest.fixture(scope="module")
+def demo_output(django_db_setup, django_db_blocker) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """Seed once for the module, inside a transaction rolled back after its last test.
+
+    Each test runs in a savepoint inside it, so the seed is shared and nothing leaks out.
+    """
+    with django_db_blocker.unblock(), transaction.atomic(), translation.override("en"):
+        out = StringIO()
+        call_command("seed_demo", force=True, stdout=out)
+        yield out.getvalue()
+        transaction.set_rollback(True)
+
+
+def _printed_logins(output: str) -> list[list[str]]:
+    """The rows of the logins table: username, role, agency, password."""
+    table = output.split("Demo logins:\n", 1)[1].strip("\n").splitlines()
+    return [re.split(r"\s{2,}", line.strip()) for line in table[1:]]
+
+
+def _row_counts() -> dict[str, int]:
+    return {
+        model._meta.label: model._default_manager.count()
+        for model in apps.get_models(include_auto_created=True)
+    }
+
+
+def test_the_network_is_ambons_centre_and_the_partners_named_in_its_evaluation(demo_output):
+    agencies = list(Agency.objects.all())
+
+    assert {a.code for a in agencies} == {
+        CENTRE_CODE,
+        "polresta",
+        "kodim-1504",
+        "basarnas",
+        "bmkg",
+        "pln",
+        "bpbd",
+        "dinkes",
+        "damkar",
+        "dinsos",
+        "dlh",
+        "dishub",
+        "dp3md",
+        "distan",
+    }
+    [centre] = [a for a in agencies if a.is_centre]
+    assert (centre.code, centre.kind) == (CENTRE_CODE, AgencyKind.CENTRE)
+    office_hours = {a.code for a in agencies if a.working_hours == WorkingHours.OFFICE}
+    assert office_hours == {"dinsos", "dp3md", "distan"}
+
+
+def test_three_months_bring_381_cases_with_kamtibmas_first_then_health(demo_output):
+    cases = Incident.objects.all()
+    counts = Counter(cases.values_list("category__code", flat=True))
+    ambulance_requests = cases.filter(description__startswith=AMBULANCE_REQUEST_PREFIX).count()
+    smaller = [n for code, n in counts.items() if code not in {"KTB", "MED", "BNC", "HWN"}]
+
+    assert cases.count() == 381
+    assert all(DEMO_START <= t < DEMO_END for t in cases.values_list("received_at", flat=True))
+    assert counts["KTB"] > counts["MED"] > counts["BNC"] > counts["HWN"] > ambulance_requests
+    assert ambulance_requests > max(smaller)
+    assert set(counts) == {
+        "KTB", "MED", "BNC", "HWN", "LAKA", "KBK", "SOS", "UTL", "SAR", "JNZ", "INF",
+    }  # fmt: skip
+
+
+def test_sirimau_reports_most_then_nusaniwe_then_teluk_ambon(demo_output):
+    places = list(Incident.objects.values_list("kecamatan", "kelurahan"))
+    ranking = [kecamatan for kecamatan, _n in Counter(k for k, _kel in places).most_common()]
+
+    assert ranking == [
+        "Sirimau",
+        "Nusaniwe",
+        "Teluk Ambon",
+        "Teluk Ambon Baguala",
+        "Leitimur Selatan",
+    ]
+    assert all(kelurahan in AMBON_KECAMATAN[kecamatan] for kecamatan, kelurahan in places)
+
+
+def test_most_calls_that_never_became_cases_are_pranks_above_all_at_first(demo_output):
+    other_calls = Call.objects.exclude(outcome=CallOutcome.INCIDENT)
+    outcomes = Counter(other_calls.values_list("outcome", flat=True))
+    first_three_weeks = other_calls.filter(answered_at__lt=DEMO_START + timedelta(weeks=3))
+
+    assert set(outcomes) == set(CallOutcome) - {CallOutcome.INCIDENT}
+    assert outcomes.most_common(1)[0][0] == CallOutcome.PRANK
+    assert first_three_weeks.filter(outcome=CallOutcome.PRANK).count() > 200
+
+
+def test_every_printed_login_signs_in_with_the_role_and_agency_printed(demo_output):
+    rows = _printed_logins(demo_output)
+
+    assert len(rows) == 9 + 13 * 3
+    for username, role, agency, password in rows:
+        assert password == DEMO_PASSWORD
+        user = authenticate(username=username, password=password)
+        assert user is not None, username
+        membership = Membership.objects.active().select_related("agency").get(user=user)
+        assert (membership.get_role_display(), membership.agency.short_name) == (role, agency)
+    centre_roles = Counter(
+        m.role for m in Membership.objects.active().filter(agency__code=CENTRE_CODE)
+    )
+    assert centre_roles == {Role.OPERATOR: 6, Role.SUPERVISOR: 2, Role.COORDINATOR: 1}
+
+
+def test_every_case_has_a_reference_and_its_clocks_run_forward(demo_output):
+    references = list(Incident.objects.order_by("received_at").values_list("reference", flat=True))
+    dispatches = Dispatch.objects.select_related("incident")
+
+    assert all(re.fullmatch(r"112-AMB-2025-\d{6}", r) for r in references)
+    assert references == sorted(references)  # numbered in the order the calls came in
+    assert dispatches.exists()
+    for dispatch in dispatches:
+        incident = dispatch.incident
+        clocks = [
+            incident.received_at,  # T0
+            incident.first_dispatched_at,  # T1
+            dispatch.dispatched_at,
+            dispatch.acknowledged_at,  # T2
+            dispatch.en_route_at,
+            dispatch.on_scene_at,  # T3
+            dispatch.resolved_at,  # T4
+        ]
+        recorded = [t for t in clocks if t is not None]
+        assert recorded == sorted(recorded), incident.reference
+        assert incident.first_dispatched_at is not None
+
+
+def test_dispatch_history_names_the_person_who_acted_for_the_right_agency(demo_output):
+    agency_of = dict(Membership.objects.active().values_list("user_id", "agency_id"))
+    centre = Agency.objects.get(code=CENTRE_CODE)
+    history = Dispatch.history.all()
+
+    assert history.exists()
+    assert not history.filter(history_user=None).exists()
+    assert not Incident.history.filter(history_user=None).exists()
+    agency_steps = history.filter(
+        Q(history_change_reason__in=AGENCY_STEPS) | Q(history_change_reason__startswith="declined")
+    )
+    assert agency_steps.exists()
+    for row in agency_steps:
+        assert agency_of[row.history_user_id] == row.agency_id
+    for row in history.filter(history_change_reason="dispatched"):
+        assert agency_of[row.history_user_id] == centre.pk
+
+
+def test_old_cases_are_closed_and_the_last_days_are_still_being_worked(demo_output):
+    open_cases = Incident.objects.open()
+
+    assert not open_cases.filter(received_at__lt=DEMO_END - LIVE_WINDOW).exists()
+    assert len(set(open_cases.values_list("status", flat=True))) >= 3
+    assert Incident.objects.filter(status=IncidentStatus.CANCELLED).exists()
+    for declined in Dispatch.objects.filter(status="declined").select_related("incident"):
+        elsewhere = declined.incident.dispatches.exclude(agency=declined.agency_id)
+        later = elsewhere.filter(dispatched_at__gt=declined.closed_at)
+        assert later.exists() or declined.incident.is_open, declined.incident.reference
+
+
+def test_running_it_again_says_the_demo_is_there_and_creates_nothing(demo_output):
+    before = _row_counts()
+    out = StringIO()
+
+    with translation.override("en"):
+        call_command("seed_demo", force=True, seed=7, stdout=out)
+
+    assert _row_counts() == before
+    assert "already in the database" in out.getvalue()
+
+
+def test_it_refuses_a_server_without_debug_unless_forced(settings):
+    settings.DEBUG = False
+    before = _row_counts()
+
+    with pytest.raises(CommandError, match="--force"):
+        call_command("seed_demo")
+    assert _row_counts() == before
+
+
+def test_a_seed_always_plans_the_same_demo_and_another_seed_only_other_details():
+    plan = plan_activity(112)
+    other = plan_activity(113)
+
+    assert plan == plan_activity(112)
+    assert other != plan
+    assert Counter(c.category for c in other.cases) == Counter(c.category for c in plan.cases)
+    assert Counter(c.kecamatan for c in other.cases) == Counter(c.kecamatan for c in plan.cases)
