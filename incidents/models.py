@@ -253,6 +253,22 @@ OPEN_DISPATCH_STATUSES = (
 )
 
 
+def _step_time(verbose_name: str) -> models.DateTimeField:
+    return models.DateTimeField(verbose_name, null=True, blank=True, editable=False)
+
+
+def _step_actor(verbose_name: str) -> models.ForeignKey:
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=verbose_name,
+    )
+
+
 class Dispatch(models.Model):
     """A case sent to one agency. Each dispatch runs its own T1→T4 clocks."""
 
@@ -278,61 +294,17 @@ class Dispatch(models.Model):
         editable=False,
         verbose_name=_("dispatched by"),
     )
-    acknowledged_at = models.DateTimeField(
-        _("acknowledged at (T2)"), null=True, blank=True, editable=False
-    )
-    acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-        verbose_name=_("acknowledged by"),
-    )
-    en_route_at = models.DateTimeField(_("en route at"), null=True, blank=True, editable=False)
-    en_route_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-        verbose_name=_("en route reported by"),
-    )
-    on_scene_at = models.DateTimeField(_("on scene at (T3)"), null=True, blank=True, editable=False)
-    on_scene_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-        verbose_name=_("on scene reported by"),
-    )
-    resolved_at = models.DateTimeField(_("resolved at (T4)"), null=True, blank=True, editable=False)
-    resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-        verbose_name=_("resolved by"),
-    )
+    acknowledged_at = _step_time(_("acknowledged at (T2)"))
+    acknowledged_by = _step_actor(_("acknowledged by"))
+    en_route_at = _step_time(_("en route at"))
+    en_route_by = _step_actor(_("en route reported by"))
+    on_scene_at = _step_time(_("on scene at (T3)"))
+    on_scene_by = _step_actor(_("on scene reported by"))
+    resolved_at = _step_time(_("resolved at (T4)"))
+    resolved_by = _step_actor(_("resolved by"))
     resolution = models.TextField(_("field report"), blank=True, editable=False)
-    closed_at = models.DateTimeField(
-        _("declined or cancelled at"), null=True, blank=True, editable=False
-    )
-    closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-        verbose_name=_("declined or cancelled by"),
-    )
+    closed_at = _step_time(_("declined or cancelled at"))
+    closed_by = _step_actor(_("declined or cancelled by"))
     closed_reason = models.TextField(_("reason declined or cancelled"), blank=True, editable=False)
 
     history = HistoricalRecords()

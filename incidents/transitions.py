@@ -31,26 +31,25 @@ DISPATCH_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+def _refuse_unless_allowed(
+    entity: str, table: dict[str, frozenset[str]], labels: type, current: str, target: str
+) -> None:
+    if target in table[current]:
+        return
+    names = {"current": labels(current).label, "target": labels(target).label}
+    if entity == "incident":
+        message = _("A case that is “%(current)s” cannot become “%(target)s”.") % names
+    else:
+        message = _("A dispatch that is “%(current)s” cannot become “%(target)s”.") % names
+    raise TransitionRefused(entity, current, target, message)
+
+
 def check_incident_transition(current: str, target: str) -> None:
-    if target not in INCIDENT_TRANSITIONS[current]:
-        raise TransitionRefused(
-            "incident",
-            current,
-            target,
-            _("A case that is “%(current)s” cannot become “%(target)s”.")
-            % {"current": S(current).label, "target": S(target).label},
-        )
+    _refuse_unless_allowed("incident", INCIDENT_TRANSITIONS, S, current, target)
 
 
 def check_dispatch_transition(current: str, target: str) -> None:
-    if target not in DISPATCH_TRANSITIONS[current]:
-        raise TransitionRefused(
-            "dispatch",
-            current,
-            target,
-            _("A dispatch that is “%(current)s” cannot become “%(target)s”.")
-            % {"current": D(current).label, "target": D(target).label},
-        )
+    _refuse_unless_allowed("dispatch", DISPATCH_TRANSITIONS, D, current, target)
 
 
 def status_from_dispatches(statuses: list[str]) -> str:
