@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from cc112.envconfig import (
@@ -192,10 +193,79 @@ REST_FRAMEWORK = {
 UNFOLD = {
     "SITE_TITLE": _("cc112 — Call Center 112"),
     "SITE_HEADER": _("Call Center 112"),
+    "SITE_SUBHEADER": _("Case management"),
     "SITE_SYMBOL": "emergency",
     "SHOW_LANGUAGES": True,
     "SHOW_HISTORY": True,
-    "SIDEBAR": {"show_search": True, "show_all_applications": True},
+    "SIDEBAR": {
+        "show_search": True,
+        "show_all_applications": True,
+        # Each link shows only to those whose role may open the page (agencies/roles.py).
+        "navigation": [
+            {
+                "title": _("Casework"),
+                "items": [
+                    {
+                        "title": _("Cases"),
+                        "icon": "emergency",
+                        "link": reverse_lazy("admin:incidents_incident_changelist"),
+                        "permission": lambda request: request.user.has_perm(
+                            "incidents.view_incident"
+                        ),
+                    },
+                    {
+                        "title": _("Dispatch queue"),
+                        "icon": "assignment",
+                        "link": reverse_lazy("admin:incidents_dispatch_changelist"),
+                        "badge": "incidents.admin.dispatches.queue_badge",
+                        "permission": lambda request: request.user.has_perm(
+                            "incidents.view_dispatch"
+                        ),
+                    },
+                    {
+                        "title": _("Calls"),
+                        "icon": "call",
+                        "link": reverse_lazy("admin:incidents_call_changelist"),
+                        "permission": lambda request: request.user.has_perm("incidents.view_call"),
+                    },
+                ],
+            },
+            {
+                "title": _("Setup"),
+                "collapsible": True,
+                "items": [
+                    {
+                        "title": _("Categories"),
+                        "icon": "category",
+                        "link": reverse_lazy("admin:incidents_category_changelist"),
+                        "permission": lambda request: request.user.has_perm(
+                            "incidents.view_category"
+                        ),
+                    },
+                    {
+                        "title": _("Agencies"),
+                        "icon": "apartment",
+                        "link": reverse_lazy("admin:agencies_agency_changelist"),
+                        "permission": lambda request: request.user.has_perm("agencies.view_agency"),
+                    },
+                    {
+                        "title": _("Memberships"),
+                        "icon": "badge",
+                        "link": reverse_lazy("admin:agencies_membership_changelist"),
+                        "permission": lambda request: request.user.has_perm(
+                            "agencies.view_membership"
+                        ),
+                    },
+                    {
+                        "title": _("Users"),
+                        "icon": "person",
+                        "link": reverse_lazy("admin:auth_user_changelist"),
+                        "permission": lambda request: request.user.has_perm("auth.view_user"),
+                    },
+                ],
+            },
+        ],
+    },
 }
 
 LOGGING = {

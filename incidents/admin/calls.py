@@ -1,0 +1,101 @@
+"""Calls: every answered call and its outcome, for the centre only."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from unfold.decorators import display
+
+from cc112.admin_errors import ServiceAdminMixin
+from incidents.admin.base import ScopedAdmin, is_centre
+from incidents.admin.cases import LocalDateRangeFilter
+from incidents.forms import CallRecordForm
+from incidents.models import Call, CallOutcome
+
+OUTCOME_COLOURS = {
+    CallOutcome.INCIDENT: "danger",
+    CallOutcome.INFORMATION: "info",
+    CallOutcome.PRANK: "warning",
+}
+
+
+@admin.register(Call)
+class CallAdmin(ServiceAdminMixin, ScopedAdmin):
+    """Record calls that are not emergencies; emergency calls come with their case.
+
+    A call record is evidence for the operators' evaluation, so it is not edited afterwards.
+    """
+
+    form = CallRecordForm
+    list_display = ("answered_at", "outcome_label", "operator", "callback_number", "case_link")
+    list_select_related = ("operator", "incident")
+    list_filter = (
+        "outcome",
+        ("operator", admin.RelatedOnlyFieldListFilter),
+        ("answered_at", LocalDateRangeFilter),
+    )
+    search_fields = ("callback_number", "incident__reference", "notes")
+    radio_fields = {"outcome": admin.VERTICAL}
+    add_fieldsets = (
+        (None, {"fields": ("outcome", "answered_at", "ended_at", "callback_number", "notes")}),
+    )
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "outcome",
+                    "case_link",
+                    ("answered_at", "ended_at"),
+                    "operator",
+                    "callback_number",
+                    "notes",
+                    "created_at",
+                )
+            },
+        ),
+    )
+    readonly_fields = (
+        "outcome",
+        "case_link",
+        "answered_at",
+        "ended_at",
+        "operator",
+        "callback_number",
+        "notes",
+        "created_at",
+    )
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: Call | None = None
+    ) -> list[str] | tuple[str, ...]:
+        if obj is None:
+            return ()
+        return super().get_readonly_fields(request, obj)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return is_centre(request.user) and super().has_module_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Call | None = None) -> bool:
+        return is_centre(request.user) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return is_centre(request.user) and super().has_add_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Call | None = None) -> bool:
+        return False
+
+    @display(description=_("outcome"), ordering="outcome", label=OUTCOME_COLOURS)
+    def outcome_label(self, obj: Call) -> tuple[str, str]:
+        return obj.outcome, obj.get_outcome_display()
+
+    @display(description=_("case"))
+    def case_link(self, obj: Call) -> str:
+        incident = getattr(obj, "incident", None)
+        if incident is None:
+            return "-"
+        url = reverse("admin:incidents_incident_change", args=(incident.pk,))
+        return format_html('<a href="{}">{}</a>', url, incident.reference)

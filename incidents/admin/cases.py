@@ -1,0 +1,519 @@
+"""The case page and the case list: what the centre and the agencies work from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from unfold.contrib.filters.admin import RangeDateFilter
+from unfold.decorators import action, display
+from unfold.enums import ActionVariant
+
+from cc112.admin_errors import ServiceAdminMixin, action_page
+from incidents.admin.base import ScopedAdmin, badge, is_centre, person, stamp
+from incidents.admin.dispatches import DISPATCH_STATUS_COLOURS, steps_for
+from incidents.forms import (
+    CloseCaseForm,
+    DispatchForm,
+    IncidentCreateForm,
+    IncidentUpdateForm,
+    NoteForm,
+    ReasonForm,
+)
+from incidents.models import Dispatch, DispatchStatus, Incident, IncidentStatus, Note
+from incidents.services import (
+    incident_cancel,
+    incident_close,
+    incident_dispatch,
+    incident_reopen,
+    note_add,
+)
+from incidents.transitions import INCIDENT_TRANSITIONS
+
+S = IncidentStatus
+
+STATUS_COLOURS = {
+    S.RECEIVED: "danger",
+    S.DISPATCHED: "warning",
+    S.IN_PROGRESS: "info",
+    S.RESOLVED: "success",
+}
+PRIORITY_COLOURS = {1: "danger", 2: "warning", 3: "info"}
+
+
+class KecamatanFilter(admin.SimpleListFilter):
+    """Kecamatan names from the user's own cases only, so the list reveals no other case."""
+
+    title = _("kecamatan")
+    parameter_name = "kecamatan"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        names = (
+            model_admin.get_queryset(request)
+            .exclude(kecamatan="")
+            .order_by("kecamatan")
+            .values_list("kecamatan", flat=True)
+            .distinct()
+        )
+        return [(name, name) for name in names]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value():
+            return queryset.filter(kecamatan=self.value())
+        return queryset
+
+
+class LocalDateRangeFilter(RangeDateFilter):
+    """From/to dates as calendar days in the centre's time zone (WIT), not in UTC.
+
+    Dates are read in the page's language (the calendar writes 29-11-2025 in Indonesian), and
+    a date that cannot be read filters nothing rather than failing.
+    """
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        filters = {}
+        for suffix, lookup in (("_from", "gte"), ("_to", "lte")):
+            raw = self.used_parameters.get(f"{self.parameter_name}{suffix}")
+            try:
+                day = forms.DateField(required=False).clean(raw)
+            except ValidationError:
+                day = None
+            if day is not None:
+                filters[f"{self.field_path}__date__{lookup}"] = day
+        return queryset.filter(**filters)
+
+
+# --- Which case actions to offer -----------------------------------------------------------------
+
+
+def _offered_case_actions(incident: Incident) -> set[str]:
+    """Actions the case's status allows now; whether the user may take them is checked apart."""
+    moves = INCIDENT_TRANSITIONS[incident.status]
+    offered = {"add_note"}
+    if incident.is_open:
+        offered.add("dispatch_case")
+    if S.CLOSED in moves:
+        offered.add("close_case")
+    if S.CANCELLED in moves:
+        offered.add("cancel_case")
+    if incident.status == S.CLOSED:
+        offered.add("reopen_case")
+    return offered
+
+
+@admin.register(Incident)
+class IncidentAdmin(ServiceAdminMixin, ScopedAdmin):
+    form = IncidentUpdateForm
+    add_form = IncidentCreateForm
+    list_display = (
+        "reference",
+        "received_at",
+        "category",
+        "priority_label",
+        "status_label",
+        "kecamatan",
+        "dispatched_to",
+        "operator_name",
+    )
+    list_display_links = ("reference",)
+    list_select_related = ("category", "operator")
+    list_filter = (
+        "status",
+        "priority",
+        "category",
+        KecamatanFilter,
+        ("received_at", LocalDateRangeFilter),
+    )
+    search_fields = ("reference", "location_text", "caller_name", "caller_phone")
+    search_help_text = _("Reference, location, caller name or phone.")
+    actions_detail = ["dispatch_case", "add_note", "close_case", "cancel_case", "reopen_case"]
+    change_form_outer_after_template = "admin/incidents/incident/case_panel.html"
+    object_history_template = "admin/incidents/incident/case_history.html"
+    radio_fields = {"channel": admin.HORIZONTAL}
+    history_list_display = ["status"]
+
+    add_fieldsets = (
+        (_("Caller"), {"fields": ("channel", "caller_name", "caller_phone", "received_at")}),
+        (
+            _("Location"),
+            {"fields": ("location_text", ("kecamatan", "kelurahan"), ("latitude", "longitude"))},
+        ),
+        (_("Emergency"), {"fields": ("category", "priority", "description")}),
+    )
+    fieldsets = (
+        (
+            _("Case"),
+            {
+                "fields": (
+                    ("reference", "status_badge"),
+                    ("category", "priority"),
+                    ("received_at", "operator_name", "call_link"),
+                )
+            },
+        ),
+        (_("Caller"), {"fields": ("channel", ("caller_name", "caller_phone"))}),
+        (
+            _("Location"),
+            {"fields": ("location_text", ("kecamatan", "kelurahan"), ("latitude", "longitude"))},
+        ),
+        (_("Emergency"), {"fields": ("description",)}),
+        (
+            _("Clocks"),
+            {"fields": (("first_dispatched_at", "resolved_at"), "closed")},
+        ),
+    )
+    readonly_fields = (
+        "reference",
+        "status_badge",
+        "received_at",
+        "operator_name",
+        "call_link",
+        "first_dispatched_at",
+        "resolved_at",
+        "closed",
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(
+                Prefetch(
+                    "dispatches",
+                    queryset=Dispatch.objects.select_related("agency").order_by("dispatched_at"),
+                )
+            )
+        )
+
+    def get_form(  # type: ignore[no-untyped-def]
+        self, request: HttpRequest, obj: Incident | None = None, change: bool = False, **kwargs
+    ):
+        kwargs["form"] = self.add_form if obj is None else self.form
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: Incident | None = None
+    ) -> list[str] | tuple[str, ...]:
+        if obj is None:
+            return ()
+        return super().get_readonly_fields(request, obj)
+
+    def get_list_filter(self, request: HttpRequest) -> tuple:
+        # Filtering by operator serves the centre's supervisors; agencies filter by the case.
+        if is_centre(request.user):
+            return (*self.list_filter, ("operator", admin.RelatedOnlyFieldListFilter))
+        return self.list_filter
+
+    def response_post_save_add(self, request: HttpRequest, obj: Incident) -> HttpResponse:
+        """Straight to the new case, where it is dispatched."""
+        return HttpResponseRedirect(self._case_url(obj))
+
+    def response_post_save_change(self, request: HttpRequest, obj: Incident) -> HttpResponse:
+        """Back to the case after a correction, not to the list."""
+        return HttpResponseRedirect(self._case_url(obj))
+
+    # --- Columns -------------------------------------------------------------------------------
+
+    @display(description=_("priority"), ordering="priority", label=PRIORITY_COLOURS)
+    def priority_label(self, obj: Incident) -> tuple[int, str]:
+        return obj.priority, obj.get_priority_display()
+
+    @display(description=_("status"), ordering="status", label=STATUS_COLOURS)
+    def status_label(self, obj: Incident) -> tuple[str, str]:
+        return obj.status, obj.get_status_display()
+
+    @display(description=_("status"))
+    def status_badge(self, obj: Incident) -> str:
+        return badge(obj.status, obj.get_status_display(), STATUS_COLOURS)
+
+    @display(description=_("closed or cancelled"))
+    def closed(self, obj: Incident) -> str:
+        return stamp(obj.closed_at, obj.closed_by)
+
+    @display(description=_("dispatched to"), label=True)
+    def dispatched_to(self, obj: Incident) -> list[str]:
+        # A cancelled dispatch was withdrawn by the centre: the agency no longer has the case.
+        names = [
+            d.agency.short_name
+            for d in obj.dispatches.all()
+            if d.status != DispatchStatus.CANCELLED
+        ]
+        return list(dict.fromkeys(names))
+
+    @display(description=_("operator"), ordering="operator__username")
+    def operator_name(self, obj: Incident) -> str:
+        return person(obj.operator)
+
+    @display(description=_("call"))
+    def call_link(self, obj: Incident) -> str:
+        if obj.call_id is None:
+            return "-"
+        url = reverse("admin:incidents_call_change", args=(obj.call_id,))
+        return format_html('<a href="{}">{}</a>', url, obj.call)
+
+    # --- The case page -------------------------------------------------------------------------
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        incident = self.scoped_object(request, object_id)
+        context = {**(extra_context or {}), **self.case_panel_context(request, incident)}
+        return super().change_view(request, object_id, form_url, context)
+
+    def case_panel_context(self, request: HttpRequest, incident: Incident) -> dict[str, Any]:
+        """Dispatches with their clocks and next steps, and notes, under the case's details."""
+        user = request.user
+        dispatches = (
+            Dispatch.objects.visible_to(user)
+            .filter(incident=incident)
+            .select_related(
+                "agency",
+                "dispatched_by",
+                "acknowledged_by",
+                "en_route_by",
+                "on_scene_by",
+                "resolved_by",
+                "closed_by",
+            )
+            .order_by("dispatched_at")
+        )
+        here = request.get_full_path()
+        rows = [
+            {
+                "dispatch": dispatch,
+                "colour": DISPATCH_STATUS_COLOURS.get(dispatch.status, ""),
+                "steps": [
+                    {
+                        "label": step.label,
+                        "url": step.url(dispatch.pk),
+                        "needs_text": step.needs_text,
+                    }
+                    for step in steps_for(user, dispatch)
+                ],
+            }
+            for dispatch in dispatches
+        ]
+        notes = (
+            Note.objects.visible_to(user)
+            .filter(incident=incident)
+            .select_related("author", "agency")
+            .order_by("created_at")
+        )
+        can_note = self.has_add_note_permission(request)
+        return {
+            "show_save_and_add_another": False,
+            "case_panel": True,
+            "case_dispatches": rows,
+            "case_notes": notes,
+            "note_form": NoteForm() if can_note else None,
+            "note_url": reverse("admin:incidents_incident_add_note", args=(incident.pk,)),
+            "here": here,
+        }
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict | None = None
+    ) -> HttpResponse:
+        incident = self.scoped_object(request, object_id)
+        dispatch_history = (
+            Dispatch.history.filter(
+                incident_id=incident.pk,
+                id__in=Dispatch.objects.visible_to(request.user).values("pk"),
+            )
+            .select_related("history_user", "agency")
+            .order_by("-history_date")
+        )
+        context = {**(extra_context or {}), "dispatch_history": dispatch_history}
+        return super().history_view(request, object_id, context)
+
+    def status(self, record: Any) -> str:
+        """The case's status in each version on the history page (status is not diffed there)."""
+        return record.get_status_display()
+
+    # --- Actions on the case -------------------------------------------------------------------
+
+    def get_actions_detail(self, request: HttpRequest, object_id: Any) -> list:
+        offered = _offered_case_actions(self.scoped_object(request, object_id))
+        return [
+            item
+            for item in super().get_actions_detail(request, object_id)
+            if item.method.__name__ in offered
+        ]
+
+    def _case_action_permission(
+        self, request: HttpRequest, object_id: str | None, permission: str
+    ) -> bool:
+        if object_id is not None:
+            self.scoped_object(request, object_id)
+        return request.user.has_perm(permission) and is_centre(request.user)
+
+    def has_dispatch_case_permission(
+        self, request: HttpRequest, object_id: str | None = None
+    ) -> bool:
+        return self._case_action_permission(request, object_id, "incidents.add_dispatch")
+
+    def has_manage_case_permission(
+        self, request: HttpRequest, object_id: str | None = None
+    ) -> bool:
+        return self._case_action_permission(request, object_id, "incidents.change_incident")
+
+    def has_add_note_permission(self, request: HttpRequest, object_id: str | None = None) -> bool:
+        if object_id is not None:
+            self.scoped_object(request, object_id)
+        return request.user.has_perm("incidents.add_note")
+
+    def _case_url(self, incident: Incident) -> str:
+        return reverse("admin:incidents_incident_change", args=(incident.pk,))
+
+    @action(
+        description=_("Dispatch to agencies"),
+        url_path="dispatch",
+        permissions=["dispatch_case"],
+        icon="send",
+        variant=ActionVariant.PRIMARY,
+    )
+    def dispatch_case(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        incident = self.scoped_object(request, object_id)
+        data = request.POST if request.method == "POST" else None
+        form = DispatchForm(data, incident=incident)
+
+        def perform(cleaned: dict[str, Any]) -> list[Dispatch]:
+            return incident_dispatch(
+                incident=incident,
+                agencies=cleaned["agencies"],
+                actor=request.user,
+                instructions=cleaned["instructions"],
+            )
+
+        return action_page(
+            request,
+            self,
+            incident,
+            form=form,
+            perform=perform,
+            title=_("Dispatch to agencies"),
+            submit_label=_("Dispatch"),
+            success_message=_("The case was dispatched."),
+            back_url=self._case_url(incident),
+            intro=self._dispatch_intro(incident),
+        )
+
+    def _dispatch_intro(self, incident: Incident) -> str:
+        working = ", ".join(
+            d.agency.short_name for d in incident.dispatches.open().select_related("agency")
+        )
+        if not working:
+            return str(incident.category)
+        return _("%(category)s. Already working on it: %(agencies)s.") % {
+            "category": incident.category,
+            "agencies": working,
+        }
+
+    @action(description=_("Add note"), url_path="note", permissions=["add_note"], icon="edit_note")
+    def add_note(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        incident = self.scoped_object(request, object_id)
+        return action_page(
+            request,
+            self,
+            incident,
+            form=NoteForm(request.POST if request.method == "POST" else None),
+            perform=lambda cleaned: note_add(
+                incident=incident, author=request.user, body=cleaned["body"]
+            ),
+            title=_("Add note"),
+            submit_label=_("Add note"),
+            success_message=_("The note was added."),
+            back_url=self._case_url(incident),
+        )
+
+    @action(
+        description=_("Close case"), url_path="close", permissions=["manage_case"], icon="done_all"
+    )
+    def close_case(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        incident = self.scoped_object(request, object_id)
+        return action_page(
+            request,
+            self,
+            incident,
+            form=CloseCaseForm(request.POST if request.method == "POST" else None),
+            perform=lambda cleaned: incident_close(
+                incident=incident, actor=request.user, note=cleaned["note"]
+            ),
+            title=_("Close case"),
+            submit_label=_("Close case"),
+            success_message=_("The case was closed."),
+            back_url=self._case_url(incident),
+        )
+
+    @action(
+        description=_("Cancel case"),
+        url_path="cancel",
+        permissions=["manage_case"],
+        icon="block",
+        variant=ActionVariant.DANGER,
+    )
+    def cancel_case(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        incident = self.scoped_object(request, object_id)
+        return action_page(
+            request,
+            self,
+            incident,
+            form=ReasonForm(request.POST if request.method == "POST" else None),
+            perform=lambda cleaned: incident_cancel(
+                incident=incident, actor=request.user, reason=cleaned["reason"]
+            ),
+            title=_("Cancel case"),
+            submit_label=_("Cancel case"),
+            success_message=_("The case was cancelled."),
+            back_url=self._case_url(incident),
+            intro=_("A duplicate or false report. Every open dispatch on it is cancelled too."),
+        )
+
+    @action(description=_("Reopen"), url_path="reopen", permissions=["manage_case"], icon="undo")
+    def reopen_case(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        incident = self.scoped_object(request, object_id)
+        return action_page(
+            request,
+            self,
+            incident,
+            form=ReasonForm(request.POST if request.method == "POST" else None),
+            perform=lambda cleaned: incident_reopen(
+                incident=incident, actor=request.user, reason=cleaned["reason"]
+            ),
+            title=_("Reopen case"),
+            submit_label=_("Reopen"),
+            success_message=_("The case was reopened."),
+            back_url=self._case_url(incident),
+        )
+
+
+@admin.register(Note)
+class NoteAdmin(ScopedAdmin):
+    """Notes across the cases a user sees; they are written on the case page."""
+
+    list_display = ("created_at", "case_link", "author", "agency", "body")
+    list_select_related = ("incident", "author", "agency")
+    search_fields = ("incident__reference", "body")
+    fields = ("case_link", "author", "agency", "body", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Note | None = None) -> bool:
+        return False
+
+    @display(description=_("case"), ordering="incident__reference")
+    def case_link(self, obj: Note) -> str:
+        url = reverse("admin:incidents_incident_change", args=(obj.incident_id,))
+        return format_html('<a href="{}">{}</a>', url, obj.incident.reference)
