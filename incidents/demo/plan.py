@@ -355,8 +355,10 @@ def _plan_steps(
 
     steps = sorted(life.steps, key=lambda s: s.at)
     age = DEMO_END - received_at
-    if age < LIVE_WINDOW and rng.random() < 0.8:
-        steps = steps[: rng.randrange(0 if age < timedelta(hours=6) else 1, len(steps))]
+    keep_at_least = 0 if age < timedelta(hours=6) else 1
+    # A case with nothing after its first step has nowhere to stop early.
+    if age < LIVE_WINDOW and len(steps) > keep_at_least and rng.random() < 0.8:
+        steps = steps[: rng.randrange(keep_at_least, len(steps))]
     return tuple(s for s in steps if s.at < DEMO_END)
 
 

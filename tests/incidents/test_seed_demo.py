@@ -221,3 +221,9 @@ def test_a_seed_always_plans_the_same_demo_and_another_seed_only_other_details()
     assert other != plan
     assert Counter(c.category for c in other.cases) == Counter(c.category for c in plan.cases)
     assert Counter(c.kecamatan for c in other.cases) == Counter(c.kecamatan for c in plan.cases)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_any_seed_gives_a_demo_of_381_cases(seed):
+    plan = plan_activity(seed)
+    assert len(plan.cases) == 381
