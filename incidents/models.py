@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
 from agencies.models import Agency
@@ -17,6 +18,7 @@ from incidents.querysets import (
     DispatchQuerySet,
     IncidentQuerySet,
     NoteQuerySet,
+    ShareQuerySet,
 )
 
 phone_validator = RegexValidator(
@@ -382,3 +384,96 @@ class ReferenceSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.last_value}"
+
+
+class IncidentGroupObjectPermission(GroupObjectPermissionBase):
+    """Guardian's record that an agency (through its group) may see a case.
+
+    A direct foreign key instead of guardian's generic table, so scoping is one indexed
+    ``Exists`` per row rather than a text comparison against ``object_pk``; guardian's
+    unique (group, permission, content_object) is the index it probes. Written only by
+    ``incidents.services.access``.
+    """
+
+    content_object = models.ForeignKey(Incident, on_delete=models.CASCADE)
+
+
+class IncidentUserObjectPermission(UserObjectPermissionBase):
+    """Guardian's record that one person, outside any dispatched agency, may see a case."""
+
+    content_object = models.ForeignKey(Incident, on_delete=models.CASCADE)
+
+
+class Share(models.Model):
+    """A supervisor's decision to let another agency, or one person, see a case."""
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="shares", verbose_name=_("case")
+    )
+    agency = models.ForeignKey(
+        Agency,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("shared with agency"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("shared with person"),
+    )
+    reason = models.TextField(_("reason"))
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("shared at"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("shared by"),
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("revoked by"),
+    )
+    revoke_reason = models.TextField(_("reason revoked"), blank=True)
+
+    history = HistoricalRecords()
+    objects = ShareQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("share")
+        verbose_name_plural = _("shares")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(agency__isnull=False) & Q(user__isnull=True))
+                | (Q(agency__isnull=True) & Q(user__isnull=False)),
+                name="share_with_an_agency_or_a_person",
+            ),
+        ]
+        indexes = [
+            # The expiry sweep reads only shares still in force.
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(revoked_at__isnull=True, expires_at__isnull=False),
+                name="share_expiry_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident.reference} → {self.agency or self.user}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and (
+            self.expires_at is None or self.expires_at > timezone.now()
+        )

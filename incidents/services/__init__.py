@@ -1,5 +1,6 @@
 """Every write to calls, cases, dispatches and notes goes through these functions."""
 
+from incidents.services.access import incident_share, share_revoke, shares_expire_due
 from incidents.services.dispatch import (
     dispatch_acknowledge,
     dispatch_cancel,
@@ -26,6 +27,9 @@ __all__ = [
     "incident_create",
     "incident_dispatch",
     "incident_reopen",
+    "incident_share",
     "incident_update",
     "note_add",
+    "share_revoke",
+    "shares_expire_due",
 ]

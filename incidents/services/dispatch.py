@@ -15,6 +15,7 @@ from cc112.errors import DomainError
 from cc112.history import attribute
 from incidents.models import Dispatch, DispatchStatus, Incident
 from incidents.services._common import event_time, require_centre, require_dispatch_agency
+from incidents.services.access import access_sync_agency
 from incidents.services.workflow import incident_follow_dispatches, lock_incident
 from incidents.transitions import check_dispatch_transition
 
@@ -77,6 +78,7 @@ def incident_dispatch(
         )
         attribute(dispatch, actor=actor, reason="dispatched")
         dispatch.save()
+        access_sync_agency(incident=incident, agency=agency)
         dispatches.append(dispatch)
 
     reason = "dispatched to " + ", ".join(a.short_name for a in agencies)
@@ -144,6 +146,8 @@ def _step(
     dispatch.status = target
     attribute(dispatch, actor=actor, reason=reason)
     dispatch.save()
+    if target == D.CANCELLED:
+        access_sync_agency(incident=incident, agency=dispatch.agency)
     incident_follow_dispatches(
         incident=incident,
         actor=actor,

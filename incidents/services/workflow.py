@@ -13,6 +13,7 @@ from cc112.errors import DomainError
 from cc112.history import attribute
 from incidents.models import Dispatch, DispatchStatus, Incident, IncidentStatus
 from incidents.services._common import event_time, require_centre
+from incidents.services.access import access_sync_agency
 from incidents.services.notes import note_add
 from incidents.transitions import check_dispatch_transition, check_incident_transition
 from incidents.transitions import status_from_dispatches as derive
@@ -89,7 +90,7 @@ def incident_cancel(
     incident = lock_incident(incident.pk)
     check_incident_transition(incident.status, IncidentStatus.CANCELLED)
     at = event_time(at, not_before=incident.received_at, field="at")
-    for dispatch in incident.dispatches.open().select_for_update():
+    for dispatch in incident.dispatches.open().select_for_update().select_related("agency"):
         check_dispatch_transition(dispatch.status, DispatchStatus.CANCELLED)
         dispatch.status = DispatchStatus.CANCELLED
         dispatch.closed_at = at
@@ -97,6 +98,7 @@ def incident_cancel(
         dispatch.closed_reason = reason.strip()
         attribute(dispatch, actor=actor, reason="cancelled with the case")
         dispatch.save()
+        access_sync_agency(incident=incident, agency=dispatch.agency)
     incident.closed_at = at
     incident.closed_by = actor
     _move(incident, IncidentStatus.CANCELLED, actor=actor, reason="cancelled: " + reason.strip())

@@ -1,0 +1,143 @@
+"""Who may see a case: guardian object permissions, written here and nowhere else.
+
+An agency sees a case while it has a dispatch on it that was not cancelled (declined and
+resolved ones included: it worked on the case), or while the case is shared with it. A person
+sees a case shared with them. Every change of those facts calls :func:`access_sync_agency` or
+:func:`access_sync_user`, which derive the permission from the facts, so running one twice or
+late never leaves access that the facts do not justify.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from guardian.shortcuts import assign_perm, remove_perm
+
+from agencies.access import has_centre_role
+from agencies.models import Agency, Role
+from cc112.errors import ActionForbidden, DomainError
+from cc112.history import attribute, system_user
+from incidents.models import DispatchStatus, Incident, Share
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+VIEW_INCIDENT = "incidents.view_incident"
+
+
+def access_sync_agency(*, incident: Incident, agency: Agency) -> bool:
+    """Grant or withdraw an agency's view of a case from its dispatches and shares."""
+    entitled = (
+        incident.dispatches.filter(agency=agency).exclude(status=DispatchStatus.CANCELLED).exists()
+        or Share.objects.active().filter(incident=incident, agency=agency).exists()
+    )
+    if entitled:
+        assign_perm(VIEW_INCIDENT, agency.group, incident)
+    else:
+        remove_perm(VIEW_INCIDENT, agency.group, incident)
+    return entitled
+
+
+def access_sync_user(*, incident: Incident, user: AbstractBaseUser) -> bool:
+    entitled = Share.objects.active().filter(incident=incident, user=user).exists()
+    if entitled:
+        assign_perm(VIEW_INCIDENT, user, incident)
+    else:
+        remove_perm(VIEW_INCIDENT, user, incident)
+    return entitled
+
+
+def _require_share_rights(actor: AbstractBaseUser) -> None:
+    if not (actor.is_superuser or has_centre_role(actor, Role.SUPERVISOR, Role.COORDINATOR)):
+        raise ActionForbidden(_("Only a 112 supervisor or coordinator may share a case."))
+
+
+@transaction.atomic
+def incident_share(
+    *,
+    incident: Incident,
+    actor: AbstractBaseUser,
+    reason: str,
+    agency: Agency | None = None,
+    user: AbstractBaseUser | None = None,
+    expires_at: datetime | None = None,
+) -> Share:
+    """Let another agency, or one person, see a case, for a reason and possibly until a time."""
+    _require_share_rights(actor)
+    if (agency is None) == (user is None):
+        raise ValidationError(_("Share the case with either one agency or one person."))
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the case is shared.")})
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": _("The expiry must be in the future.")})
+    if agency is not None and (agency.is_centre or not agency.is_active):
+        raise ValidationError({"agency": _("The case cannot be shared with this agency.")})
+    if user is not None and not user.is_active:
+        raise ValidationError({"user": _("This person's account is not active.")})
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    share = Share(
+        incident=incident,
+        agency=agency,
+        user=user,
+        reason=reason.strip(),
+        expires_at=expires_at,
+        created_by=actor,
+    )
+    attribute(share, actor=actor, reason="shared: " + reason.strip())
+    share.save()
+    if agency is not None:
+        access_sync_agency(incident=incident, agency=agency)
+    else:
+        access_sync_user(incident=incident, user=user)
+    return share
+
+
+@transaction.atomic
+def share_revoke(*, share: Share, actor: AbstractBaseUser, reason: str = "") -> Share:
+    """End a share; the agency keeps the case only if it is still dispatched there."""
+    _require_share_rights(actor)
+    share = Share.objects.select_for_update().select_related("incident").get(pk=share.pk)
+    if share.revoked_at is not None:
+        raise DomainError(_("This share was already revoked."))
+    return _revoke(share, actor=actor, reason=reason)
+
+
+def _revoke(share: Share, *, actor: AbstractBaseUser, reason: str) -> Share:
+    share.revoked_at = timezone.now()
+    share.revoked_by = actor
+    share.revoke_reason = reason.strip()
+    attribute(share, actor=actor, reason="revoked: " + (reason.strip() or "-"))
+    share.save()
+    if share.agency_id is not None:
+        access_sync_agency(incident=share.incident, agency=share.agency)
+    else:
+        access_sync_user(incident=share.incident, user=share.user)
+    return share
+
+
+def shares_expire_due(*, now: datetime | None = None, batch: int = 200) -> int:
+    """Revoke shares whose expiry has passed; safe to run twice or in two workers at once.
+
+    Each share is claimed with ``SKIP LOCKED`` and revoked in its own transaction, so a second
+    sweeper skips what the first is handling and a revoked share is never revoked again.
+    """
+    now = now or timezone.now()
+    actor = system_user()
+    expired = 0
+    while True:
+        with transaction.atomic():
+            due = list(
+                Share.objects.select_for_update(skip_locked=True)
+                .filter(revoked_at__isnull=True, expires_at__lte=now)
+                .order_by("expires_at")[:batch]
+            )
+            for share in due:
+                _revoke(share, actor=actor, reason="expired")
+        expired += len(due)
+        if len(due) < batch:
+            return expired
