@@ -1,0 +1,17 @@
+"""Background work on cases: thin wrappers that call a service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from incidents.services import shares_expire_due
+
+
+@shared_task(ignore_result=True)
+def expire_shares() -> int:
+    """Withdraw access granted by shares whose expiry has passed (beat runs it every minute).
+
+    Safe to run twice or concurrently: the service claims each share with SKIP LOCKED and a
+    revoked share is never revoked again. No retry: the next beat tick is the retry.
+    """
+    return shares_expire_due()
