@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from django import forms
 from django.contrib import messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import models
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -99,6 +100,15 @@ class ServiceModelForm(forms.ModelForm):
         return self.instance
 
 
+def _require_id(field: models.Field, value: str) -> None:
+    """404 for an id the column can never hold (``abc`` for a number); simple_history would
+    pass it to the database and fail with a 500."""
+    try:
+        field.to_python(value)
+    except ValidationError as error:
+        raise Http404 from error
+
+
 class ReadOnlyHistoryMixin:
     """For ``SimpleHistoryAdmin``s: a past version can be looked at, never reverted to.
 
@@ -109,11 +119,21 @@ class ReadOnlyHistoryMixin:
     def revert_disabled(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return True
 
+    def history_view(  # type: ignore[no-untyped-def]
+        self, request: HttpRequest, object_id: str, extra_context=None
+    ):
+        _require_id(self.opts.pk, unquote(object_id))  # type: ignore[attr-defined]
+        return super().history_view(request, object_id, extra_context)  # type: ignore[misc]
+
     def history_form_view(  # type: ignore[no-untyped-def]
         self, request: HttpRequest, object_id: str, version_id: str, extra_context=None
     ):
         if request.method != "GET":
             raise PermissionDenied
+        opts = self.opts  # type: ignore[attr-defined]
+        _require_id(opts.pk, unquote(object_id))
+        history = getattr(self.model, opts.simple_history_manager_attribute)  # type: ignore[attr-defined]
+        _require_id(history.model._meta.pk, version_id)
         setattr(request, _HISTORY_VERSION_ATTR, True)
         return super().history_form_view(  # type: ignore[misc]
             request, object_id, version_id, extra_context
