@@ -78,6 +78,7 @@ class AgencyAdmin(ServiceAdminMixin, ReadOnlyHistoryMixin, SimpleHistoryAdmin, M
     """Agencies are created here; later changes need a service of their own (not yet)."""
 
     form = AgencyCreateForm
+    ordering = ("-is_centre", "short_name")  # the member count annotation drops Meta.ordering
     list_display = (
         "short_name",
         "name",

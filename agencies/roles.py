@@ -23,6 +23,7 @@ _CENTRE_CASEWORK = [
     "incidents.view_note",
     "incidents.add_note",
     "incidents.view_category",
+    "incidents.view_share",
     "agencies.view_agency",
 ]
 _CENTRE_MANAGEMENT = [
@@ -52,6 +53,13 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 
 def role_group_name(role: str) -> str:
     return f"role:{role}"
+
+
+def role_groups_sync(**_kwargs: object) -> None:
+    """Bring every role group in line with ``ROLE_PERMISSIONS`` (after each migrate)."""
+    for role in ROLE_PERMISSIONS:
+        if Group.objects.filter(name=role_group_name(role)).exists():
+            role_group(role)
 
 
 def role_group(role: str) -> Group:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -216,3 +217,29 @@ class DispatchReasonForm(DispatchStepForm):
     field_order = ("reason", "at")
 
     reason = _text_field(_("Reason"), required=True)
+
+
+# --- Sharing a case ------------------------------------------------------------------------------
+
+
+class ShareForm(forms.Form):
+    agency = forms.ModelChoiceField(
+        label=_("Share with agency"),
+        queryset=Agency.objects.partners(),
+        required=False,
+        widget=UnfoldAdminSelectWidget,
+    )
+    user = forms.ModelChoiceField(
+        label=_("or with one person"),
+        queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
+        required=False,
+        widget=UnfoldAdminSelectWidget,
+        help_text=_("For example an analyst or an official who is not in a dispatched agency."),
+    )
+    reason = _text_field(_("Reason"), required=True)
+    expires_at = forms.SplitDateTimeField(
+        label=_("Until"),
+        required=False,
+        widget=UnfoldAdminSplitDateTimeWidget,
+        help_text=_("Leave empty to share until revoked."),
+    )

@@ -292,7 +292,13 @@ class Obj(NamedTuple):
     seen: bool
 
 
-SCOPED = {"incident": Incident, "dispatch": Dispatch, "note": Note, "call": Call}
+SCOPED = {
+    "incident": Incident,
+    "dispatch": Dispatch,
+    "note": Note,
+    "call": Call,
+    "share": Share,
+}
 
 
 @dataclass
@@ -369,6 +375,11 @@ class Ctx:
         elif kind == "note":
             rows += [("own", own.notes[0].pk, True)] if own else []
             rows += [(self.case_variant(c.key), c.notes[0].pk, False) for c in hidden]
+        elif kind == "share":  # the centre's decisions; an agency sees the case, not the share
+            rows += [
+                (f"share_{n}", pk, self.is_centre)
+                for n, pk in enumerate(Share.objects.order_by("pk").values_list("pk", flat=True))
+            ]
         else:  # calls stay inside the centre, even the call that opened an agency's own case
             rows.append(("own_case_call", self.own_case().incident.call_id, self.is_centre))
             rows.append(("prank_call", self.data.prank_call.pk, self.is_centre))
@@ -789,7 +800,7 @@ def _catch_all(c: Ctx, name: str) -> list[Target]:
     slash = staff(redirect(r"/admin/incidents/incident/[^/]+/change/", 301))(c)
     targets = [
         Target("unknown_page", "/admin/no-such-page/", staff(NOT_FOUND)(c)),
-        Target("unregistered_model", "/admin/incidents/share/", staff(NOT_FOUND)(c)),
+        Target("unregistered_model", "/admin/incidents/referencesequence/", staff(NOT_FOUND)(c)),
         Target(
             "no_slash_missing", f"/admin/incidents/incident/{MISSING}/change", slash, (MISSING,)
         ),
@@ -934,7 +945,32 @@ REGISTRY: dict[str, Builder] = {
         )
         for action in ("close_case", "cancel_case", "reopen_case")
     },
+    "admin:incidents_incident_share_case": object_page(
+        "incident", seen=MANAGERS_ONLY, unseen=staff(NOT_FOUND), post=REASON_FORM
+    ),
     "admin/incidents/incident/<path:object_id>/": old_change_address("incident"),
+    # --- Shares (the centre's record; revoked by its supervisors and coordinators)
+    "admin:incidents_share_changelist": page("list", CENTRE_ONLY),
+    "admin:incidents_share_add": page("form", staff(FORBIDDEN), post=REASON_FORM),
+    "admin:incidents_share_change": object_page(
+        "share", seen=staff(OK), unseen=staff(NOT_FOUND), post=REASON_FORM, post_seen=READ_ONLY
+    ),
+    "admin:incidents_share_history": object_page("share", seen=staff(OK), unseen=staff(NOT_FOUND)),
+    "admin:incidents_share_simple_history": object_page(
+        "share",
+        seen=staff(OK),
+        unseen=staff(NOT_FOUND),
+        version=True,
+        post=REASON_FORM,
+        post_seen=READ_ONLY,
+    ),
+    "admin:incidents_share_delete": object_page(
+        "share", seen=staff(FORBIDDEN), unseen=staff(NOT_FOUND), post=DELETE_FORM
+    ),
+    "admin:incidents_share_revoke_share": object_page(
+        "share", seen=MANAGERS_ONLY, unseen=staff(NOT_FOUND), post=REASON_FORM
+    ),
+    "admin/incidents/share/<path:object_id>/": old_change_address("share"),
     # --- Dispatches
     "admin:incidents_dispatch_changelist": _dispatch_changelist,
     "admin:incidents_dispatch_add": page("form", staff(FORBIDDEN), post={}),

@@ -19,6 +19,7 @@ from unfold.enums import ActionVariant
 from cc112.admin_errors import ServiceAdminMixin, action_page
 from incidents.admin.base import ScopedAdmin, badge, is_centre, person, stamp
 from incidents.admin.dispatches import DISPATCH_STATUS_COLOURS, steps_for
+from incidents.admin.shares import may_share
 from incidents.forms import (
     CloseCaseForm,
     DispatchForm,
@@ -26,13 +27,15 @@ from incidents.forms import (
     IncidentUpdateForm,
     NoteForm,
     ReasonForm,
+    ShareForm,
 )
-from incidents.models import Dispatch, DispatchStatus, Incident, IncidentStatus, Note
+from incidents.models import Dispatch, DispatchStatus, Incident, IncidentStatus, Note, Share
 from incidents.services import (
     incident_cancel,
     incident_close,
     incident_dispatch,
     incident_reopen,
+    incident_share,
     note_add,
 )
 from incidents.transitions import INCIDENT_TRANSITIONS
@@ -96,7 +99,7 @@ class LocalDateRangeFilter(RangeDateFilter):
 def _offered_case_actions(incident: Incident) -> set[str]:
     """Actions the case's status allows now; whether the user may take them is checked apart."""
     moves = INCIDENT_TRANSITIONS[incident.status]
-    offered = {"add_note"}
+    offered = {"add_note", "share_case"}
     if incident.is_open:
         offered.add("dispatch_case")
     if S.CLOSED in moves:
@@ -133,7 +136,14 @@ class IncidentAdmin(ServiceAdminMixin, ScopedAdmin):
     )
     search_fields = ("reference", "location_text", "caller_name", "caller_phone")
     search_help_text = _("Reference, location, caller name or phone.")
-    actions_detail = ["dispatch_case", "add_note", "close_case", "cancel_case", "reopen_case"]
+    actions_detail = [
+        "dispatch_case",
+        "add_note",
+        "share_case",
+        "close_case",
+        "cancel_case",
+        "reopen_case",
+    ]
     change_form_outer_after_template = "admin/incidents/incident/case_panel.html"
     object_history_template = "admin/incidents/incident/case_history.html"
     radio_fields = {"channel": admin.HORIZONTAL}
@@ -318,6 +328,9 @@ class IncidentAdmin(ServiceAdminMixin, ScopedAdmin):
             "case_notes": notes,
             "note_form": NoteForm() if can_note else None,
             "note_url": reverse("admin:incidents_incident_add_note", args=(incident.pk,)),
+            "case_shares": Share.objects.visible_to(user)
+            .filter(incident=incident)
+            .select_related("agency", "user"),
             "here": here,
         }
 
@@ -371,6 +384,37 @@ class IncidentAdmin(ServiceAdminMixin, ScopedAdmin):
         if object_id is not None:
             self.scoped_object(request, object_id)
         return request.user.has_perm("incidents.add_note")
+
+    def has_share_case_permission(self, request: HttpRequest, object_id: str | None = None) -> bool:
+        if object_id is not None:
+            self.scoped_object(request, object_id)
+        return may_share(request)
+
+    @action(description=_("Share"), url_path="share", permissions=["share_case"], icon="share")
+    def share_case(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        incident = self.scoped_object(request, object_id)
+        return action_page(
+            request,
+            self,
+            incident,
+            form=ShareForm(request.POST if request.method == "POST" else None),
+            perform=lambda cleaned: incident_share(
+                incident=incident,
+                actor=request.user,
+                reason=cleaned["reason"],
+                agency=cleaned["agency"],
+                user=cleaned["user"],
+                expires_at=cleaned["expires_at"],
+            ),
+            title=_("Share case"),
+            submit_label=_("Share"),
+            success_message=_("The case was shared."),
+            back_url=self._case_url(incident),
+            intro=_(
+                "The agency or person sees this case, its dispatches and notes until the share "
+                "is revoked or expires. Both are kept in the case's history."
+            ),
+        )
 
     def _case_url(self, incident: Incident) -> str:
         return reverse("admin:incidents_incident_change", args=(incident.pk,))
