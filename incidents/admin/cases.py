@@ -346,7 +346,18 @@ class IncidentAdmin(ServiceAdminMixin, ScopedAdmin):
             .select_related("history_user", "agency")
             .order_by("-history_date")
         )
-        context = {**(extra_context or {}), "dispatch_history": dispatch_history}
+        share_history = (
+            Share.history.filter(
+                incident_id=incident.pk, id__in=Share.objects.visible_to(request.user).values("pk")
+            )
+            .select_related("history_user", "agency", "user")
+            .order_by("-history_date")
+        )
+        context = {
+            **(extra_context or {}),
+            "dispatch_history": dispatch_history,
+            "share_history": share_history,
+        }
         return super().history_view(request, object_id, context)
 
     def status(self, record: Any) -> str:

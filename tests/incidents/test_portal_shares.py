@@ -36,6 +36,11 @@ def test_supervisor_shares_a_case_and_the_agency_sees_it_until_revoked(world, cl
     client.force_login(world.health_staff)
     assert client.get(case_url).status_code == 404
 
+    client.force_login(world.supervisor)
+    history = client.get(reverse("admin:incidents_incident_history", args=[incident.pk]))
+    assert "shared: Korban perlu ambulans" in history.content.decode()
+    assert "revoked: Selesai" in history.content.decode()
+
 
 def test_a_share_without_reason_or_target_is_a_form_error(world, client):
     incident, _ = make_dispatched_incident(world.operator, [world.police])
