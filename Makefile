@@ -2,7 +2,7 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-DEV_ENV := DEBUG=true
+DEV_ENV := DEBUG=true  # also in .env; explicit so `make run` never runs without it
 PORT ?= 8000
 
 .PHONY: install run test lint migrate demo clean
@@ -12,7 +12,10 @@ $(BIN)/.installed: requirements-dev.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.lock
 	touch $@
 
-install: $(BIN)/.installed
+install: $(BIN)/.installed .env
+
+.env:
+	cp .env.example .env
 
 migrate: install
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +20,9 @@ from cc112.envconfig import (
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+if (BASE_DIR / ".env").is_file():
+    # A development checkout's own settings (see .env.example); the environment wins.
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 VAR_DIR = Path(env_str("CC112_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", False)
