@@ -32,6 +32,25 @@ def _view_incident_permission() -> Subquery:
     )
 
 
+_PERSONAL_GRANTS_ATTR = "_cc112_holds_personal_grants"
+
+
+def holds_personal_grants(user: User) -> bool:
+    """Whether anything is shared with the user in person; asked once per request (the user
+    object lives as long as the request), and forgotten by the share services."""
+    if not hasattr(user, _PERSONAL_GRANTS_ATTR):
+        from incidents.models import IncidentUserObjectPermission
+
+        held = IncidentUserObjectPermission.objects.filter(user_id=user.pk).exists()
+        setattr(user, _PERSONAL_GRANTS_ATTR, held)
+    return getattr(user, _PERSONAL_GRANTS_ATTR)
+
+
+def forget_personal_grants(user: User) -> None:
+    if hasattr(user, _PERSONAL_GRANTS_ATTR):
+        delattr(user, _PERSONAL_GRANTS_ATTR)
+
+
 class IncidentQuerySet(AuditedQuerySet):
     def visible_to(self, user: User) -> IncidentQuerySet:
         """Cases the user may see: every case for the centre; otherwise those that guardian's
@@ -67,7 +86,7 @@ class IncidentQuerySet(AuditedQuerySet):
         if agency is None:
             return self.filter(granted(IncidentUserObjectPermission, user_id=user.pk))
         through_agency = granted(IncidentGroupObjectPermission, group_id=agency.group_id)
-        if not IncidentUserObjectPermission.objects.filter(user_id=user.pk).exists():
+        if not holds_personal_grants(user):
             return self.filter(through_agency)
         return self.filter(through_agency | granted(IncidentUserObjectPermission, user_id=user.pk))
 

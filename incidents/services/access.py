@@ -23,6 +23,7 @@ from agencies.models import Agency, Role
 from cc112.errors import ActionForbidden, DomainError
 from cc112.history import attribute, system_user
 from incidents.models import DispatchStatus, Incident, Share
+from incidents.querysets import forget_personal_grants
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -49,6 +50,7 @@ def access_sync_user(*, incident: Incident, user: AbstractBaseUser) -> bool:
         assign_perm(VIEW_INCIDENT, user, incident)
     else:
         remove_perm(VIEW_INCIDENT, user, incident)
+    forget_personal_grants(user)
     return entitled
 
 
