@@ -19,6 +19,9 @@ OUTCOME_COLOURS = {
     CallOutcome.INCIDENT: "danger",
     CallOutcome.INFORMATION: "info",
     CallOutcome.PRANK: "warning",
+    CallOutcome.GHOST: "",
+    CallOutcome.DROPPED: "",
+    CallOutcome.MISDIAL: "",
 }
 
 

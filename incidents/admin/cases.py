@@ -47,6 +47,9 @@ STATUS_COLOURS = {
     S.DISPATCHED: "warning",
     S.IN_PROGRESS: "info",
     S.RESOLVED: "success",
+    # unfold shows the raw value of a key missing here instead of its label.
+    S.CLOSED: "",
+    S.CANCELLED: "",
 }
 PRIORITY_COLOURS = {1: "danger", 2: "warning", 3: "info"}
 

@@ -43,6 +43,8 @@ DISPATCH_STATUS_COLOURS = {
     D.EN_ROUTE: "info",
     D.ON_SCENE: "primary",
     D.RESOLVED: "success",
+    D.DECLINED: "",
+    D.CANCELLED: "",
 }
 
 
