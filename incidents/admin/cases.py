@@ -218,6 +218,18 @@ class IncidentAdmin(ServiceAdminMixin, ScopedAdmin):
             return ()
         return super().get_readonly_fields(request, obj)
 
+    def get_fieldsets(self, request: HttpRequest, obj: Incident | None = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or is_centre(request.user):
+            return fieldsets
+        # Call records stay inside the centre: no link an agency could only follow to a 404.
+        case_title, case_options = fieldsets[0]
+        rows = [
+            tuple(name for name in row if name != "call_link") if isinstance(row, tuple) else row
+            for row in case_options["fields"]
+        ]
+        return ((case_title, {**case_options, "fields": tuple(rows)}), *fieldsets[1:])
+
     def get_list_filter(self, request: HttpRequest) -> tuple:
         # Filtering by operator serves the centre's supervisors; agencies filter by the case.
         if is_centre(request.user):

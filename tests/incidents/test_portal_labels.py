@@ -36,3 +36,15 @@ def test_a_closed_case_reads_ditutup_in_the_list(world, client):
     ).content.decode()
     assert "Ditutup" in page
     assert ">closed<" not in "".join(page.lower().split())
+
+
+def test_an_agency_sees_no_link_to_the_centres_call_record(world, client):
+    from tests.factories import make_dispatched_incident
+
+    incident, _ = make_dispatched_incident(world.operator, [world.police])
+    call_url = reverse("admin:incidents_call_change", args=[incident.call_id])
+    case_url = reverse("admin:incidents_incident_change", args=[incident.pk])
+    client.force_login(world.police_staff)
+    assert call_url not in client.get(case_url).content.decode()
+    client.force_login(world.operator)
+    assert call_url in client.get(case_url).content.decode()
