@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from agencies.access import agency_of, is_centre_staff
 from cc112.errors import ActionForbidden
+from incidents.models import Incident
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -55,3 +56,10 @@ def event_time(at: datetime | None, *, not_before: datetime | None, field: str) 
             }
         )
     return at
+
+
+def lock_incident(incident_id: int) -> Incident:
+    """Lock a case row. Every service that changes a case, its dispatches, its shares or who
+    may see it locks the case first, so writers on one case queue instead of deadlocking or
+    each deciding access from a state the other is changing."""
+    return Incident.objects.select_for_update().get(pk=incident_id)

@@ -18,12 +18,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
-from agencies.access import has_centre_role
+from agencies.access import has_centre_role, is_agency_staff
 from agencies.models import Agency, Role
 from cc112.errors import ActionForbidden, DomainError
 from cc112.history import attribute, system_user
 from incidents.models import DispatchStatus, Incident, Share
 from incidents.querysets import forget_personal_grants
+from incidents.services._common import lock_incident
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -79,9 +80,9 @@ def incident_share(
         raise ValidationError({"expires_at": _("The expiry must be in the future.")})
     if agency is not None and (agency.is_centre or not agency.is_active):
         raise ValidationError({"agency": _("The case cannot be shared with this agency.")})
-    if user is not None and not user.is_active:
-        raise ValidationError({"user": _("This person's account is not active.")})
-    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if user is not None and not (user.is_active and is_agency_staff(user)):
+        raise ValidationError({"user": _("Share only with an active member of a partner agency.")})
+    incident = lock_incident(incident.pk)
     share = Share(
         incident=incident,
         agency=agency,
@@ -103,7 +104,8 @@ def incident_share(
 def share_revoke(*, share: Share, actor: AbstractBaseUser, reason: str = "") -> Share:
     """End a share; the agency keeps the case only if it is still dispatched there."""
     _require_share_rights(actor)
-    share = Share.objects.select_for_update().select_related("incident").get(pk=share.pk)
+    lock_incident(share.incident_id)
+    share = Share.objects.select_for_update(of=("self",)).get(pk=share.pk)
     if share.revoked_at is not None:
         raise DomainError(_("This share was already revoked."))
     return _revoke(share, actor=actor, reason=reason)
@@ -125,21 +127,32 @@ def _revoke(share: Share, *, actor: AbstractBaseUser, reason: str) -> Share:
 def shares_expire_due(*, now: datetime | None = None, batch: int = 200) -> int:
     """Revoke shares whose expiry has passed; safe to run twice or in two workers at once.
 
-    Each share is claimed with ``SKIP LOCKED`` and revoked in its own transaction, so a second
-    sweeper skips what the first is handling and a revoked share is never revoked again.
+    Each share is revoked in its own transaction that locks its case first (the order every
+    access writer uses, so a dispatch cancelled or a share made at the same moment is seen),
+    then re-reads the share: a second sweeper finds it revoked and moves on.
     """
     now = now or timezone.now()
+    due = list(
+        Share.objects.filter(revoked_at__isnull=True, expires_at__lte=now)
+        .order_by("expires_at")
+        .values_list("pk", "incident_id")[:batch]
+    )
+    if not due:
+        return 0
     actor = system_user()
     expired = 0
-    while True:
+    for share_id, incident_id in due:
         with transaction.atomic():
-            due = list(
-                Share.objects.select_for_update(skip_locked=True)
-                .filter(revoked_at__isnull=True, expires_at__lte=now)
-                .order_by("expires_at")[:batch]
+            lock_incident(incident_id)
+            share = (
+                Share.objects.select_for_update(of=("self",))
+                .select_related("incident", "agency__group", "user")
+                .filter(pk=share_id, revoked_at__isnull=True)
+                .first()
             )
-            for share in due:
+            if share is not None:
                 _revoke(share, actor=actor, reason="expired")
-        expired += len(due)
-        if len(due) < batch:
-            return expired
+                expired += 1
+    if len(due) == batch:
+        expired += shares_expire_due(now=now, batch=batch)
+    return expired

@@ -14,9 +14,14 @@ from agencies.models import Agency
 from cc112.errors import DomainError
 from cc112.history import attribute
 from incidents.models import Dispatch, DispatchStatus, Incident
-from incidents.services._common import event_time, require_centre, require_dispatch_agency
+from incidents.services._common import (
+    event_time,
+    lock_incident,
+    require_centre,
+    require_dispatch_agency,
+)
 from incidents.services.access import access_sync_agency
-from incidents.services.workflow import incident_follow_dispatches, lock_incident
+from incidents.services.workflow import incident_follow_dispatches
 from incidents.transitions import check_dispatch_transition
 
 if TYPE_CHECKING:
@@ -82,17 +87,14 @@ def incident_dispatch(
         dispatches.append(dispatch)
 
     reason = "dispatched to " + ", ".join(a.short_name for a in agencies)
-    first_dispatch = incident.first_dispatched_at is None
-    if first_dispatch:
+    if incident.first_dispatched_at is None:
         incident.first_dispatched_at = at
-    moved = incident_follow_dispatches(incident=incident, actor=actor, at=at, reason=reason)
-    if first_dispatch and not moved:
-        attribute(incident, actor=actor, reason=reason)
-        incident.save()
+    # A first dispatch always moves the case from received, which saves first_dispatched_at.
+    incident_follow_dispatches(incident=incident, actor=actor, at=at, reason=reason)
     return dispatches
 
 
-# target status -> (timestamp field, actor field, the step before it whose time bounds this one)
+# target status -> (timestamp field, actor field) stamped by that step
 _STEP_FIELDS = {
     D.ACKNOWLEDGED: ("acknowledged_at", "acknowledged_by"),
     D.EN_ROUTE: ("en_route_at", "en_route_by"),
@@ -130,7 +132,12 @@ def _step(
     3. Stamp the step's time and actor, save with history, update the case's status.
     """
     incident = lock_incident(dispatch.incident_id)
-    dispatch = Dispatch.objects.select_for_update().select_related("agency").get(pk=dispatch.pk)
+    # of=self: locking the agency row too would queue every other step of that agency.
+    dispatch = (
+        Dispatch.objects.select_for_update(of=("self",))
+        .select_related("agency")
+        .get(pk=dispatch.pk)
+    )
     if target == D.CANCELLED:
         require_centre(actor, _("cancel a dispatch"))
     else:

@@ -21,7 +21,7 @@ from incidents.models import (
     Incident,
     ReferenceSequence,
 )
-from incidents.services._common import event_time, require_centre
+from incidents.services._common import event_time, lock_incident, require_centre
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -168,7 +168,7 @@ def incident_update(
         raise ValidationError(
             {name: _("This field cannot be changed here.") for name in sorted(unknown)}
         )
-    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    incident = lock_incident(incident.pk)
     changed = []
     for name, value in changes.items():
         if isinstance(value, str):

@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from cc112.errors import DomainError
 from cc112.history import attribute
 from incidents.models import Dispatch, DispatchStatus, Incident, IncidentStatus
-from incidents.services._common import event_time, require_centre
+from incidents.services._common import event_time, lock_incident, require_centre
 from incidents.services.access import access_sync_agency
 from incidents.services.notes import note_add
 from incidents.transitions import check_dispatch_transition, check_incident_transition
@@ -20,12 +21,6 @@ from incidents.transitions import status_from_dispatches as derive
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
-
-
-def lock_incident(incident_id: int) -> Incident:
-    """Lock a case row. Every workflow service locks the case before its dispatches, in that
-    order, so two agencies updating the same case at once queue instead of deadlocking."""
-    return Incident.objects.select_for_update().get(pk=incident_id)
 
 
 def _move(incident: Incident, target: str, *, actor: AbstractBaseUser, reason: str) -> None:
@@ -45,7 +40,13 @@ def incident_follow_dispatches(
     target = derive(statuses)
     if target == incident.status:
         return False
-    incident.resolved_at = at if target == IncidentStatus.RESOLVED else None
+    incident.resolved_at = None
+    if target == IncidentStatus.RESOLVED:
+        # The last field report, not the step that made the case resolved (a late decline or
+        # cancel of another agency's dispatch must not move the case's T4).
+        incident.resolved_at = incident.dispatches.filter(status=DispatchStatus.RESOLVED).aggregate(
+            last=Max("resolved_at")
+        )["last"]
     _move(incident, target, actor=actor, reason=reason)
     return True
 
@@ -90,7 +91,9 @@ def incident_cancel(
     incident = lock_incident(incident.pk)
     check_incident_transition(incident.status, IncidentStatus.CANCELLED)
     at = event_time(at, not_before=incident.received_at, field="at")
-    for dispatch in incident.dispatches.open().select_for_update().select_related("agency"):
+    for dispatch in (
+        incident.dispatches.open().select_for_update(of=("self",)).select_related("agency")
+    ):
         check_dispatch_transition(dispatch.status, DispatchStatus.CANCELLED)
         dispatch.status = DispatchStatus.CANCELLED
         dispatch.closed_at = at
