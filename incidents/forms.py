@@ -231,7 +231,14 @@ class ShareForm(forms.Form):
     )
     user = forms.ModelChoiceField(
         label=_("or with one person"),
-        queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
+        # People who can log in to the portal through a partner agency; the centre sees all.
+        queryset=get_user_model()
+        .objects.filter(
+            is_active=True,
+            memberships__is_active=True,
+            memberships__agency__is_centre=False,
+        )
+        .order_by("username"),
         required=False,
         widget=UnfoldAdminSelectWidget,
         help_text=_("For example an analyst or an official who is not in a dispatched agency."),

@@ -21,7 +21,7 @@ from incidents.services import (
     share_revoke,
     shares_expire_due,
 )
-from tests.factories import UserFactory, make_dispatched_incident, make_incident
+from tests.factories import make_dispatched_incident, make_incident
 
 User = get_user_model()
 
@@ -103,10 +103,22 @@ def test_revoking_a_share_keeps_access_the_dispatch_gives(world):
 
 def test_a_case_shared_with_one_person_is_theirs_alone(world):
     incident = make_incident(world.operator)
-    analyst = UserFactory(username="analis")
-    incident_share(incident=incident, actor=world.supervisor, user=analyst, reason="Audit")
-    assert sees(analyst, incident)
-    assert not sees(world.police_staff, incident)
+    incident_share(
+        incident=incident, actor=world.supervisor, user=world.police_head, reason="Audit"
+    )
+    assert sees(world.police_head, incident)
+    assert not sees(world.police_staff, incident), "not the rest of the person's agency"
+
+
+@pytest.mark.parametrize("persona", ["outsider", "inactive", "operator"])
+def test_a_case_is_shared_only_with_someone_in_a_partner_agency(world, persona):
+    incident = make_incident(world.operator)
+    with pytest.raises(ValidationError) as refused:
+        incident_share(
+            incident=incident, actor=world.supervisor, user=getattr(world, persona), reason="x"
+        )
+    assert "user" in refused.value.message_dict
+    assert not Share.objects.exists()
 
 
 @pytest.mark.parametrize("persona", ["operator", "police_head", "health_staff", "outsider"])
