@@ -38,6 +38,28 @@ def is_agency_staff(user: AbstractBaseUser | AnonymousUser) -> bool:
     return bool(membership and not membership.agency.is_centre and membership.role in AGENCY_ROLES)
 
 
+def acts_for_centre(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Sees and works every case: the centre's staff, and superusers (who run the install)."""
+    return bool(user.is_active and (user.is_superuser or is_centre_staff(user)))
+
+
+def may_share_cases(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Shares a case with another agency or a person: the centre's supervisors and coordinator."""
+    return bool(
+        user.is_active
+        and (user.is_superuser or has_centre_role(user, Role.SUPERVISOR, Role.COORDINATOR))
+    )
+
+
+def works_for_agency(user: AbstractBaseUser | AnonymousUser, agency_id: int) -> bool:
+    """Acts on an agency's dispatches: its own members, and the centre recording what an agency
+    radios in."""
+    if acts_for_centre(user):
+        return True
+    agency = agency_of(user)
+    return agency is not None and agency.pk == agency_id
+
+
 def has_centre_role(user: AbstractBaseUser | AnonymousUser, *roles: Role) -> bool:
     membership = membership_of(user)
     return bool(membership and membership.agency.is_centre and membership.role in roles)

@@ -14,20 +14,14 @@ from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
 from unfold.utils import display_for_label
 
-from agencies.access import is_centre_staff
 from cc112.admin_errors import ReadOnlyHistoryMixin
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AbstractBaseUser
 
 _OBJECT_CACHE_ATTR = "_cc112_scoped_objects"
-
-
-def is_centre(user: AbstractBaseUser | AnonymousUser) -> bool:
-    """Acts for the 112 centre: its staff, and superusers (who run the installation)."""
-    return bool(user.is_active and (user.is_superuser or is_centre_staff(user)))
 
 
 def badge(value: object, text: str, colours: dict) -> SafeString:

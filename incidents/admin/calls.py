@@ -9,8 +9,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from unfold.decorators import display
 
+from agencies.access import acts_for_centre
 from cc112.admin_errors import ServiceAdminMixin
-from incidents.admin.base import ScopedAdmin, is_centre
+from incidents.admin.base import ScopedAdmin
 from incidents.admin.cases import LocalDateRangeFilter
 from incidents.forms import CallRecordForm
 from incidents.models import Call, CallOutcome
@@ -80,13 +81,13 @@ class CallAdmin(ServiceAdminMixin, ScopedAdmin):
         return super().get_readonly_fields(request, obj)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return is_centre(request.user) and super().has_module_permission(request)
+        return acts_for_centre(request.user) and super().has_module_permission(request)
 
     def has_view_permission(self, request: HttpRequest, obj: Call | None = None) -> bool:
-        return is_centre(request.user) and super().has_view_permission(request, obj)
+        return acts_for_centre(request.user) and super().has_view_permission(request, obj)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return is_centre(request.user) and super().has_add_permission(request)
+        return acts_for_centre(request.user) and super().has_add_permission(request)
 
     def has_change_permission(self, request: HttpRequest, obj: Call | None = None) -> bool:
         return False

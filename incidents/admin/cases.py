@@ -16,8 +16,9 @@ from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.decorators import action, display
 from unfold.enums import ActionVariant
 
+from agencies.access import acts_for_centre
 from cc112.admin_errors import ServiceAdminMixin, action_page
-from incidents.admin.base import ScopedAdmin, badge, is_centre, person, stamp
+from incidents.admin.base import ScopedAdmin, badge, person, stamp
 from incidents.admin.dispatches import DISPATCH_STATUS_COLOURS, steps_for
 from incidents.admin.shares import may_share
 from incidents.forms import (
@@ -220,7 +221,7 @@ class IncidentAdmin(ServiceAdminMixin, ScopedAdmin):
 
     def get_fieldsets(self, request: HttpRequest, obj: Incident | None = None) -> Any:
         fieldsets = super().get_fieldsets(request, obj)
-        if obj is None or is_centre(request.user):
+        if obj is None or acts_for_centre(request.user):
             return fieldsets
         # Call records stay inside the centre: no link an agency could only follow to a 404.
         case_title, case_options = fieldsets[0]
@@ -232,7 +233,7 @@ class IncidentAdmin(ServiceAdminMixin, ScopedAdmin):
 
     def get_list_filter(self, request: HttpRequest) -> tuple:
         # Filtering by operator serves the centre's supervisors; agencies filter by the case.
-        if is_centre(request.user):
+        if acts_for_centre(request.user):
             return (*self.list_filter, ("operator", admin.RelatedOnlyFieldListFilter))
         return self.list_filter
 
@@ -394,7 +395,7 @@ class IncidentAdmin(ServiceAdminMixin, ScopedAdmin):
     ) -> bool:
         if object_id is not None:
             self.scoped_object(request, object_id)
-        return request.user.has_perm(permission) and is_centre(request.user)
+        return request.user.has_perm(permission) and acts_for_centre(request.user)
 
     def has_dispatch_case_permission(
         self, request: HttpRequest, object_id: str | None = None

@@ -17,9 +17,9 @@ from django.utils.translation import gettext_lazy as _
 from unfold.decorators import action, display
 from unfold.enums import ActionVariant
 
-from agencies.access import agency_of
+from agencies.access import acts_for_centre, agency_of, works_for_agency
 from cc112.admin_errors import action_page, safe_next
-from incidents.admin.base import ScopedAdmin, badge, is_centre, stamp
+from incidents.admin.base import ScopedAdmin, badge, stamp
 from incidents.forms import DispatchReasonForm, DispatchResolveForm, DispatchStepForm
 from incidents.models import OPEN_DISPATCH_STATUSES, Dispatch, DispatchStatus
 from incidents.services import (
@@ -123,17 +123,12 @@ STEPS_BY_NAME = {step.name: step for step in STEPS}
 
 def may_work(user: AbstractBaseUser | AnonymousUser, dispatch: Dispatch) -> bool:
     """The dispatch's own agency works it; the centre may record what an agency radios in."""
-    if not user.has_perm("incidents.change_dispatch"):
-        return False
-    if is_centre(user):
-        return True
-    agency = agency_of(user)
-    return agency is not None and agency.pk == dispatch.agency_id
+    return user.has_perm("incidents.change_dispatch") and works_for_agency(user, dispatch.agency_id)
 
 
 def may_cancel(user: AbstractBaseUser | AnonymousUser) -> bool:
     """Only the centre withdraws a dispatch."""
-    return user.has_perm("incidents.change_dispatch") and is_centre(user)
+    return user.has_perm("incidents.change_dispatch") and acts_for_centre(user)
 
 
 def may_take(user: AbstractBaseUser | AnonymousUser, dispatch: Dispatch, step: Step) -> bool:
@@ -262,7 +257,7 @@ class DispatchAdmin(ScopedAdmin):
 
     def get_list_filter(self, request: HttpRequest) -> tuple:
         filters: tuple = ("status", ("agency", admin.RelatedOnlyFieldListFilter))
-        if not is_centre(request.user):
+        if not acts_for_centre(request.user):
             filters = (QueueFilter, *filters)
         return filters
 
@@ -402,7 +397,7 @@ class DispatchAdmin(ScopedAdmin):
 def queue_badge(request: HttpRequest) -> str:
     """The sidebar's count of dispatches waiting for acknowledgement in the user's queue."""
     queryset = Dispatch.objects.visible_to(request.user).filter(status=D.PENDING)
-    if not is_centre(request.user):
+    if not acts_for_centre(request.user):
         queryset = queryset.filter(agency=agency_of(request.user))
     # unfold shows the badge whatever the callback returns, so a quiet queue says 0.
     return str(queryset.count())

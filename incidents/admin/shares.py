@@ -11,8 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from unfold.decorators import action, display
 from unfold.enums import ActionVariant
 
-from agencies.access import has_centre_role
-from agencies.models import Role
+from agencies.access import may_share_cases
 from cc112.admin_errors import action_page
 from incidents.admin.base import ScopedAdmin, person, stamp
 from incidents.forms import ReasonForm
@@ -21,11 +20,7 @@ from incidents.services import share_revoke
 
 
 def may_share(request: HttpRequest) -> bool:
-    user = request.user
-    return bool(
-        user.is_active
-        and (user.is_superuser or has_centre_role(user, Role.SUPERVISOR, Role.COORDINATOR))
-    )
+    return may_share_cases(request.user)
 
 
 @admin.register(Share)

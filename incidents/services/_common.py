@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agencies.access import agency_of, is_centre_staff
+from agencies.access import acts_for_centre, works_for_agency
 from cc112.errors import ActionForbidden
 from incidents.models import Incident
 
@@ -24,16 +24,13 @@ CLOCK_SKEW = timedelta(minutes=2)
 
 
 def require_centre(actor: AbstractBaseUser, action: str) -> None:
-    if not (actor.is_superuser or is_centre_staff(actor)):
+    if not acts_for_centre(actor):
         raise ActionForbidden(_("Only 112 centre staff may %(action)s.") % {"action": action})
 
 
 def require_dispatch_agency(actor: AbstractBaseUser, dispatch: Dispatch) -> None:
     """The dispatch's own agency acts on it; the centre may record what an agency radios in."""
-    if actor.is_superuser or is_centre_staff(actor):
-        return
-    agency = agency_of(actor)
-    if agency is None or agency.pk != dispatch.agency_id:
+    if not works_for_agency(actor, dispatch.agency_id):
         raise ActionForbidden(
             _("Only %(agency)s may update this dispatch.") % {"agency": dispatch.agency.short_name}
         )

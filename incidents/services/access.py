@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
-from agencies.access import has_centre_role, is_agency_staff
-from agencies.models import Agency, Role
+from agencies.access import is_agency_staff, may_share_cases
+from agencies.models import Agency
 from cc112.errors import ActionForbidden, DomainError
 from cc112.history import attribute, system_user
 from incidents.models import DispatchStatus, Incident, Share
@@ -56,7 +56,7 @@ def access_sync_user(*, incident: Incident, user: AbstractBaseUser) -> bool:
 
 
 def _require_share_rights(actor: AbstractBaseUser) -> None:
-    if not (actor.is_superuser or has_centre_role(actor, Role.SUPERVISOR, Role.COORDINATOR)):
+    if not may_share_cases(actor):
         raise ActionForbidden(_("Only a 112 supervisor or coordinator may share a case."))
 
 
