@@ -20,7 +20,6 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any, TypedDict
 
 from django.conf import settings
@@ -52,22 +51,18 @@ from incidents.demo.figures import (
     WORK_MINUTES,
 )
 from incidents.demo.period import AMBON_TZ
+from incidents.demo.plan import draw_report
 from incidents.demo.texts import (
     CALLED_IN,
     CANCEL_DUPLICATE,
     CANCEL_REASONS,
-    CENTRES,
     DECLINE_REASONS,
     FAMILY_NAMES,
     FIRST_NAMES,
     INFO_NOTES,
     INSTRUCTIONS,
     MOBILE_PREFIXES,
-    PLACE_DETAILS,
-    PLACES,
-    PUSKESMAS,
     RESOLUTIONS,
-    SCENARIOS,
 )
 from incidents.models import (
     Call,
@@ -442,31 +437,10 @@ class CaseWriter:
         4. Everything is cut at ``now``; the case's status follows its dispatches.
         """
         rng, n = self.rng, self.n
-        category = "MED" if kind == "AMB" else kind
-        scenario = rng.choice(SCENARIOS[kind])
-        kelurahan, place = rng.choice(PLACES[kecamatan])
-        slots = {
-            "age": rng.randint(25, 70),
-            "child": rng.randint(2, 12),
-            "elder": rng.randint(65, 90),
-            "n": rng.randint(2, 6),
-            "cm": rng.choice((30, 40, 50, 60, 80, 100)),
-            "m": rng.choice((2, 3, 4, 5)),
-            "mag": f"{rng.uniform(4.0, 5.6):.1f}",
-            "hours": rng.randint(3, 12),
-            "kel": kelurahan,
-            "pkm": rng.choice(PUSKESMAS),
-        }
-        latitude = longitude = None
-        if scenario.at_sea:
-            location = f"Perairan {kelurahan}, ±{rng.randint(1, 4)} mil laut dari pantai"
-        else:
-            detail = rng.choice(PLACE_DETAILS).format(rt=rng.randint(1, 9), rw=rng.randint(1, 6))
-            location = f"{place}, {detail}" if detail else place
-            if rng.random() < 0.75:
-                lat, lon = CENTRES[kecamatan]
-                latitude = Decimal(f"{lat + rng.uniform(-0.007, 0.007):.6f}")
-                longitude = Decimal(f"{lon + rng.uniform(-0.007, 0.007):.6f}")
+        report = draw_report(rng, kind, kecamatan)
+        category, scenario, slots = report.category, report.scenario, report.slots
+        kelurahan, location = report.kelurahan, report.location
+        latitude, longitude = report.latitude, report.longitude
         channel = rng.choices(CHANNELS, CHANNEL_WEIGHTS)[0]
         operator = rng.choice(n.operators)
         priority = scenario.priority or (

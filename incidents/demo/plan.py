@@ -362,9 +362,21 @@ def _plan_steps(
     return tuple(s for s in steps if s.at < DEMO_END)
 
 
-def _plan_case(
-    rng: random.Random, people: _People, received_at: datetime, kind: str, kecamatan: str
-) -> PlannedCase:
+@dataclass(frozen=True)
+class DrawnReport:
+    """What a caller reports and where: a scenario of its kind, filled in, at a place."""
+
+    category: str
+    scenario: Scenario
+    slots: dict[str, object]
+    kelurahan: str
+    location: str
+    latitude: Decimal | None
+    longitude: Decimal | None
+
+
+def draw_report(rng: random.Random, kind: str, kecamatan: str) -> DrawnReport:
+    """Draw a report's scenario, its details and its place (the benchmark's loader shares it)."""
     category = "MED" if kind == "AMB" else kind
     scenario = rng.choice(SCENARIOS[kind])
     kelurahan, place = rng.choice(PLACES[kecamatan])
@@ -390,6 +402,16 @@ def _plan_case(
             lat, lon = CENTRES[kecamatan]
             latitude = Decimal(f"{lat + rng.uniform(-0.007, 0.007):.6f}")
             longitude = Decimal(f"{lon + rng.uniform(-0.007, 0.007):.6f}")
+    return DrawnReport(category, scenario, slots, kelurahan, location, latitude, longitude)
+
+
+def _plan_case(
+    rng: random.Random, people: _People, received_at: datetime, kind: str, kecamatan: str
+) -> PlannedCase:
+    report = draw_report(rng, kind, kecamatan)
+    category, scenario, slots = report.category, report.scenario, report.slots
+    kelurahan, location = report.kelurahan, report.location
+    latitude, longitude = report.latitude, report.longitude
     channel = rng.choices(CHANNELS, CHANNEL_WEIGHTS)[0]
     operator = rng.choices(team_on_duty(received_at), (55, 45))[0]
     priority = scenario.priority or (Priority.P2 if kind == "AMB" else DEFAULT_PRIORITY[category])
