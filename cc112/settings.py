@@ -178,10 +178,24 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+# How often due clocks are swept for escalation: a breach is escalated within this many seconds.
+CC112_SLA_SWEEP_SECONDS = env_int("CC112_SLA_SWEEP_SECONDS", 5, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "expire-shares": {
         "task": "incidents.tasks.expire_shares",
         "schedule": env_int("CC112_SHARE_EXPIRY_SWEEP_SECONDS", 60, minimum=1),
+    },
+    # Deadlines live in Clock.next_escalation_at; beat only says "look now". A sweep that waited
+    # in a queue longer than a few periods is dropped: a newer one does the same work.
+    "sweep-escalations": {
+        "task": "sla.tasks.sweep_escalations",
+        "schedule": CC112_SLA_SWEEP_SECONDS,
+        "options": {"expires": max(10, 3 * CC112_SLA_SWEEP_SECONDS)},
+    },
+    "sweep-outbox": {
+        "task": "sla.tasks.sweep_outbox",
+        "schedule": env_int("CC112_OUTBOX_SWEEP_SECONDS", 60, minimum=1),
+        "options": {"expires": 300},
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -191,6 +205,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CC112_CITY_CODE = env_str("CC112_CITY_CODE", "AMB").upper()
 if not CC112_CITY_CODE.isalnum() or len(CC112_CITY_CODE) > 8:
     raise ImproperlyConfigured("CC112_CITY_CODE must be 1-8 letters or digits, e.g. AMB.")
+
+# Links in emails point here (no trailing slash).
+CC112_PORTAL_URL = env_str("CC112_PORTAL_URL", "http://localhost:8000").rstrip("/")
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "cc112@localhost")

@@ -23,6 +23,11 @@ from incidents.services._common import (
 from incidents.services.access import access_sync_agency
 from incidents.services.workflow import incident_follow_dispatches
 from incidents.transitions import check_dispatch_transition
+from sla.services import (
+    clocks_follow_dispatch,
+    clocks_start_for_dispatches,
+    clocks_stop_dispatch_clock,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -86,9 +91,11 @@ def incident_dispatch(
         access_sync_agency(incident=incident, agency=agency)
         dispatches.append(dispatch)
 
+    clocks_start_for_dispatches(incident, dispatches)
     reason = "dispatched to " + ", ".join(a.short_name for a in agencies)
     if incident.first_dispatched_at is None:
         incident.first_dispatched_at = at
+        clocks_stop_dispatch_clock(incident, at, answered=True)
     # A first dispatch always moves the case from received, which saves first_dispatched_at.
     incident_follow_dispatches(incident=incident, actor=actor, at=at, reason=reason)
     return dispatches
@@ -155,6 +162,7 @@ def _step(
     dispatch.save()
     if target == D.CANCELLED:
         access_sync_agency(incident=incident, agency=dispatch.agency)
+    clocks_follow_dispatch(dispatch, at)
     incident_follow_dispatches(
         incident=incident,
         actor=actor,

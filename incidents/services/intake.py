@@ -22,6 +22,7 @@ from incidents.models import (
     ReferenceSequence,
 )
 from incidents.services._common import event_time, lock_incident, require_centre
+from sla.services import clocks_retarget, clocks_start_for_case
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -117,6 +118,8 @@ def incident_create(
     if category is not None and not category.is_active:
         raise ValidationError({"category": _("This category is no longer in use.")})
     if call is not None:
+        # Locked, so two requests opening a case on one call queue: the second is told below.
+        call = Call.objects.select_for_update().get(pk=call.pk)
         if call.outcome != CallOutcome.INCIDENT:
             raise ValidationError({"call": _("Only a call marked as an emergency opens a case.")})
         if Incident.objects.filter(call=call).exists():
@@ -154,6 +157,7 @@ def incident_create(
     incident.reference = _next_reference(received_at)
     attribute(incident, actor=actor, reason="case created")
     incident.save()
+    clocks_start_for_case(incident)
     return incident
 
 
@@ -183,4 +187,6 @@ def incident_update(
     incident.full_clean(exclude=["call"])
     attribute(incident, actor=actor, reason="corrected: " + ", ".join(sorted(changed)))
     incident.save()
+    if {"priority", "category"} & set(changed):
+        clocks_retarget(incident)
     return incident

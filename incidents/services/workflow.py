@@ -18,6 +18,7 @@ from incidents.services.access import access_sync_agency
 from incidents.services.notes import note_add
 from incidents.transitions import check_dispatch_transition, check_incident_transition
 from incidents.transitions import status_from_dispatches as derive
+from sla.services import clocks_follow_dispatch, clocks_stop_dispatch_clock
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -73,6 +74,8 @@ def incident_close(
     check_incident_transition(incident.status, IncidentStatus.CLOSED)
     incident.closed_at = event_time(at, not_before=incident.received_at, field="at")
     incident.closed_by = actor
+    # Handled without any agency (advice on the phone): the operator's clock is withdrawn.
+    clocks_stop_dispatch_clock(incident, incident.closed_at, answered=False)
     reason = f"closed: {note.strip()}" if note.strip() else "closed"
     _move(incident, IncidentStatus.CLOSED, actor=actor, reason=reason)
     if note.strip():
@@ -102,6 +105,8 @@ def incident_cancel(
         attribute(dispatch, actor=actor, reason="cancelled with the case")
         dispatch.save()
         access_sync_agency(incident=incident, agency=dispatch.agency)
+        clocks_follow_dispatch(dispatch, at)
+    clocks_stop_dispatch_clock(incident, at, answered=False)
     incident.closed_at = at
     incident.closed_by = actor
     _move(incident, IncidentStatus.CANCELLED, actor=actor, reason="cancelled: " + reason.strip())

@@ -1,0 +1,96 @@
+"""How clocks and escalations read to people: which step, whose, how late."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from sla.models import Clock, ClockKind, Escalation
+
+
+def duration_text(value: timedelta) -> str:
+    """1 j 05 mnt 03 dtk / 1 h 05 min 03 s; seconds matter for one-minute targets."""
+    seconds = int(abs(value.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = []
+    if days:
+        parts.append(_("%(n)d d") % {"n": days})
+    if hours:
+        parts.append(_("%(n)d h") % {"n": hours})
+    if minutes:
+        parts.append(_("%(n)d min") % {"n": minutes})
+    if secs or not parts:
+        parts.append(_("%(n)d s") % {"n": secs})
+    return " ".join(parts)
+
+
+def step_text(kind: str) -> str:
+    return {
+        ClockKind.DISPATCH: _("dispatch the case"),
+        ClockKind.ACKNOWLEDGE: _("acknowledge the dispatch"),
+        ClockKind.ON_SCENE: _("arrive on scene"),
+    }[ClockKind(kind)]
+
+
+def whose(clock: Clock) -> str:
+    if clock.agency_id is None:
+        operator = clock.operator
+        name = (operator.get_full_name() or operator.get_username()) if operator else ""
+        return _("112 operator %(name)s") % {"name": name} if name else _("112 operator")
+    return clock.agency.short_name
+
+
+def when(at) -> str:  # type: ignore[no-untyped-def]
+    return formats.date_format(timezone.localtime(at), "d-m-Y H:i:s")
+
+
+def escalation_headline(escalation: Escalation, clock: Clock) -> str:
+    return _(
+        "Escalation level %(level)s (%(percent)s%% of target): %(whose)s has yet to "
+        "%(step)s; target %(target)s, due %(due)s."
+    ) % {
+        "level": escalation.level,
+        "percent": escalation.percent,
+        "whose": whose(clock),
+        "step": step_text(clock.kind),
+        "target": duration_text(clock.target),
+        "due": when(clock.due_at),
+    }
+
+
+def clock_verdict(clock: Clock, now=None) -> str:  # type: ignore[no-untyped-def]
+    """The state in words: time left, overdue, met, or why it breached."""
+    from sla.models import ClockState
+    from sla.services.clocks import remaining
+
+    now = now or timezone.now()
+    if clock.state == ClockState.RUNNING:
+        left = remaining(clock, now)
+        if left >= timedelta(0):
+            return _("%(left)s left (due %(due)s)") % {
+                "left": duration_text(left),
+                "due": when(clock.due_at),
+            }
+        return _("Overdue by %(late)s: %(whose)s has yet to %(step)s (due %(due)s)") % {
+            "late": duration_text(left),
+            "whose": whose(clock),
+            "step": step_text(clock.kind),
+            "due": when(clock.due_at),
+        }
+    if clock.state == ClockState.MET:
+        return _("Met in %(elapsed)s") % {"elapsed": duration_text(clock.elapsed)}
+    if clock.state == ClockState.BREACHED:
+        return _(
+            "Breached: %(whose)s took %(elapsed)s to %(step)s, %(late)s past the %(target)s target"
+        ) % {
+            "whose": whose(clock),
+            "elapsed": duration_text(clock.elapsed),
+            "step": step_text(clock.kind),
+            "late": duration_text(clock.lateness or timedelta(0)),
+            "target": duration_text(clock.target),
+        }
+    return _("Withdrawn after %(elapsed)s") % {"elapsed": duration_text(clock.elapsed)}

@@ -1,0 +1,41 @@
+"""Who sees which clocks and notifications: derived from the case rule, never a copy of it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import models
+
+from agencies.access import acts_for_centre
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    User = AbstractBaseUser | AnonymousUser
+
+
+class ClockQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> ClockQuerySet:
+        """The centre sees every clock; an agency sees the agency clocks of the cases it sees
+        (the operator's dispatch clock is the centre's own evaluation)."""
+        if acts_for_centre(user):
+            return self.all()
+        from incidents.models import Incident
+
+        return self.filter(incident__in=Incident.objects.visible_to(user).values("pk")).exclude(
+            kind="dispatch"
+        )
+
+    def running(self) -> ClockQuerySet:
+        return self.filter(state="running")
+
+
+class NotificationQuerySet(models.QuerySet):
+    def visible_to(self, user: User) -> NotificationQuerySet:
+        """Each person reads only what was sent to them."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        return self.filter(recipient_id=user.pk)
+
+    def unread(self) -> NotificationQuerySet:
+        return self.filter(read_at__isnull=True)

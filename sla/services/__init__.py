@@ -1,0 +1,32 @@
+"""Every write to clocks, escalations and notifications goes through these functions."""
+
+from sla.services.clocks import (
+    calendar_for,
+    clocks_follow_dispatch,
+    clocks_retarget,
+    clocks_start_for_case,
+    clocks_start_for_dispatches,
+    clocks_stop_dispatch_clock,
+    target_for,
+)
+from sla.services.escalation import claim_due_clocks, escalations_fire_due
+from sla.services.notifications import (
+    notification_email_send,
+    notifications_mark_read,
+    outbox_pending_ids,
+)
+
+__all__ = [
+    "calendar_for",
+    "claim_due_clocks",
+    "clocks_follow_dispatch",
+    "clocks_retarget",
+    "clocks_start_for_case",
+    "clocks_start_for_dispatches",
+    "clocks_stop_dispatch_clock",
+    "escalations_fire_due",
+    "notification_email_send",
+    "notifications_mark_read",
+    "outbox_pending_ids",
+    "target_for",
+]

@@ -1,0 +1,217 @@
+"""Starting and stopping clocks: called by the workflow services inside their transaction.
+
+The case is already locked by the caller, so a case's clocks change one writer at a time; the
+escalation sweep locks single clock rows and never the case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.db.models import Q
+
+from agencies.models import Agency, WorkingHours
+from incidents.models import Dispatch, DispatchStatus, Incident
+from sla.calendars import AlwaysOpen, Calendar, OfficeHours
+from sla.models import Clock, ClockKind, ClockState, EscalationStep, OfficeDay, Target
+from sla.targets import default_target
+
+K = ClockKind
+D = DispatchStatus
+
+# Which clocks a dispatch step answers (the agency did what the clock waits for) and which it
+# withdraws (the clock can no longer be answered: it is breached if already late, else dropped).
+_ANSWERS = {
+    D.ACKNOWLEDGED: {K.ACKNOWLEDGE},
+    D.EN_ROUTE: {K.ACKNOWLEDGE},
+    D.ON_SCENE: {K.ACKNOWLEDGE, K.ON_SCENE},
+    D.RESOLVED: {K.ACKNOWLEDGE, K.ON_SCENE},
+    # Declining is the agency's answer to the case: it stops their acknowledge clock.
+    D.DECLINED: {K.ACKNOWLEDGE},
+}
+_WITHDRAWS = {
+    D.DECLINED: {K.ON_SCENE},
+    D.CANCELLED: {K.ACKNOWLEDGE, K.ON_SCENE},
+}
+
+
+def calendar_for(agency: Agency | None) -> Calendar:
+    """The 112 centre and 24/7 agencies count every second; office-hours agencies their week."""
+    if agency is None or agency.working_hours != WorkingHours.OFFICE:
+        return AlwaysOpen()
+    days = OfficeDay.objects.filter(agency=agency).values_list("weekday", "opens", "closes")
+    week = {weekday: (opens, closes) for weekday, opens, closes in days}
+    return OfficeHours(week=week) if week else OfficeHours()
+
+
+def calendar_of(clock: Clock, cache: dict[int | None, Calendar] | None = None) -> Calendar:
+    if not clock.working_time:
+        return AlwaysOpen()
+    if cache is not None and clock.agency_id in cache:
+        return cache[clock.agency_id]
+    calendar = calendar_for(clock.agency)
+    if cache is not None:
+        cache[clock.agency_id] = calendar
+    return calendar
+
+
+def target_for(kind: str, *, priority: int, category_id: int | None, agency_id: int | None):
+    """The most specific target row: agency + category, agency, category, general; else the
+    default of DOMAIN.md."""
+    rows = Target.objects.filter(kind=kind, priority=priority).filter(
+        Q(category_id=category_id) | Q(category__isnull=True),
+        Q(agency_id=agency_id) | Q(agency__isnull=True),
+    )
+    best = None
+    best_rank = -1
+    for row in rows:
+        rank = (2 if row.agency_id else 0) + (1 if row.category_id else 0)
+        if rank > best_rank:
+            best, best_rank = row, rank
+    return best.target if best else default_target(kind, priority)
+
+
+def ladder() -> list[EscalationStep]:
+    return list(EscalationStep.objects.order_by("level"))
+
+
+def schedule_next(
+    clock: Clock, calendar: Calendar, steps: list[EscalationStep], *, after_level: int
+) -> None:
+    """Point the clock at the next rung above ``after_level`` (or at none)."""
+    for step in steps:
+        if step.level > after_level:
+            clock.next_level = step.level
+            clock.next_escalation_at = step_due_at(clock, calendar, step)
+            return
+    clock.next_level = None
+    clock.next_escalation_at = None
+
+
+def step_due_at(clock: Clock, calendar: Calendar, step: EscalationStep) -> datetime:
+    return calendar.add(clock.started_at, clock.target * step.percent / 100)
+
+
+def _start(
+    *,
+    incident: Incident,
+    kind: str,
+    started_at: datetime,
+    agency: Agency | None,
+    dispatch: Dispatch | None = None,
+    steps: list[EscalationStep],
+) -> Clock:
+    calendar = calendar_for(agency)
+    clock = Clock(
+        incident=incident,
+        dispatch=dispatch,
+        kind=kind,
+        agency=agency,
+        operator_id=incident.operator_id if kind == K.DISPATCH else None,
+        target=target_for(
+            kind,
+            priority=incident.priority,
+            category_id=incident.category_id,
+            agency_id=agency.pk if agency else None,
+        ),
+        working_time=calendar.counts_working_time,
+        started_at=started_at,
+    )
+    clock.due_at = calendar.add(started_at, clock.target)
+    schedule_next(clock, calendar, steps, after_level=0)
+    clock.save()
+    return clock
+
+
+def clocks_start_for_case(incident: Incident) -> Clock:
+    """The operator's clock, T0→T1, from the moment the call was answered."""
+    return _start(
+        incident=incident,
+        kind=K.DISPATCH,
+        started_at=incident.received_at,
+        agency=None,
+        steps=ladder(),
+    )
+
+
+def clocks_start_for_dispatches(incident: Incident, dispatches: Iterable[Dispatch]) -> list[Clock]:
+    """Each dispatched agency's clocks, T1→T2 and T1→T3 (a re-dispatch starts fresh ones)."""
+    steps = ladder()
+    return [
+        _start(
+            incident=incident,
+            kind=kind,
+            started_at=dispatch.dispatched_at,
+            agency=dispatch.agency,
+            dispatch=dispatch,
+            steps=steps,
+        )
+        for dispatch in dispatches
+        for kind in (K.ACKNOWLEDGE, K.ON_SCENE)
+    ]
+
+
+def _stop(clock: Clock, at: datetime, *, answered: bool) -> None:
+    at = max(at, clock.started_at)
+    clock.elapsed = calendar_of(clock).elapsed(clock.started_at, at)
+    late = clock.elapsed > clock.target
+    if answered:
+        clock.state = ClockState.BREACHED if late else ClockState.MET
+    else:
+        clock.state = ClockState.BREACHED if late else ClockState.WITHDRAWN
+    clock.stopped_at = at
+    clock.next_level = None
+    clock.next_escalation_at = None
+    clock.save(update_fields=["elapsed", "state", "stopped_at", "next_level", "next_escalation_at"])
+
+
+def _running(**filters: object) -> list[Clock]:
+    return list(
+        Clock.objects.running().filter(**filters).select_for_update(of=("self",)).order_by("pk")
+    )
+
+
+def clocks_follow_dispatch(dispatch: Dispatch, at: datetime) -> None:
+    """Stop what the dispatch's new status answers or withdraws."""
+    answers = _ANSWERS.get(dispatch.status, set())
+    withdraws = _WITHDRAWS.get(dispatch.status, set())
+    if not answers and not withdraws:
+        return
+    for clock in _running(dispatch=dispatch, kind__in=answers | withdraws):
+        _stop(clock, at, answered=clock.kind in answers)
+
+
+def clocks_stop_dispatch_clock(incident: Incident, at: datetime, *, answered: bool) -> None:
+    """The first dispatch answers the operator's clock; closing or cancelling a case that was
+    never dispatched withdraws it."""
+    for clock in _running(incident=incident, kind=K.DISPATCH):
+        _stop(clock, at, answered=answered)
+
+
+def clocks_retarget(incident: Incident) -> None:
+    """A corrected priority or category changes the targets of the case's running clocks.
+
+    Rungs already fired stay fired; the next rung is the first unfired one at its new time.
+    """
+    steps = ladder()
+    for clock in _running(incident=incident):
+        calendar = calendar_of(clock)
+        clock.target = target_for(
+            clock.kind,
+            priority=incident.priority,
+            category_id=incident.category_id,
+            agency_id=clock.agency_id,
+        )
+        clock.due_at = calendar.add(clock.started_at, clock.target)
+        fired = clock.escalations.order_by("-level").values_list("level", flat=True).first()
+        schedule_next(clock, calendar, steps, after_level=fired or 0)
+        clock.save(update_fields=["target", "due_at", "next_level", "next_escalation_at"])
+
+
+def remaining(clock: Clock, now: datetime) -> timedelta:
+    """Working time left before the target (negative once overdue)."""
+    calendar = calendar_of(clock)
+    if now <= clock.due_at:
+        return calendar.elapsed(now, clock.due_at)
+    return -calendar.elapsed(clock.due_at, now)

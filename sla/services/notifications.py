@@ -1,0 +1,131 @@
+"""The notification outbox: reading in the portal, delivering by email."""
+
+from __future__ import annotations
+
+import smtplib
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from sla.models import EmailStatus, Notification
+from sla.presentation import escalation_headline
+
+# After this many tries an address is given up on; the portal still shows the notification.
+MAX_EMAIL_ATTEMPTS = 6
+# A delivery claimed this long ago by a worker that died is handed out again.
+STALE_CLAIM = timedelta(minutes=5)
+# A pending row older than this lost its message (broker down at commit) and is re-enqueued.
+OUTBOX_GRACE = timedelta(seconds=30)
+
+
+class TransientDeliveryError(Exception):
+    """The mail server may accept the message later: the task retries with backoff."""
+
+
+def _is_transient(error: Exception) -> bool:
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 400 <= error.smtp_code < 500
+    return isinstance(
+        error, ConnectionError | TimeoutError | smtplib.SMTPServerDisconnected | OSError
+    )
+
+
+def notification_email_send(notification_id: int) -> str:
+    """Send one notification's email at most once at a time; returns its email status.
+
+    The row is claimed by a compare-and-swap from pending to sending, so a duplicate message or
+    a second worker finds nothing to do. A transient failure puts it back to pending and raises
+    ``TransientDeliveryError`` for the task to retry; a permanent one is recorded as failed.
+    """
+    now = timezone.now()
+    claimed = Notification.objects.filter(
+        pk=notification_id, email_status=EmailStatus.PENDING
+    ).update(
+        email_status=EmailStatus.SENDING,
+        email_claimed_at=now,
+        email_attempts=F("email_attempts") + 1,
+    )
+    if not claimed:
+        return (
+            Notification.objects.filter(pk=notification_id)
+            .values_list("email_status", flat=True)
+            .first()
+            or "missing"
+        )
+    notification = Notification.objects.select_related(
+        "recipient", "incident", "escalation__clock__agency"
+    ).get(pk=notification_id)
+    address = notification.recipient.email
+    if not address:
+        return _finish(notification, EmailStatus.NO_ADDRESS, "")
+    subject, body = _render(notification)
+    try:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
+    except Exception as error:
+        message = f"{type(error).__name__}: {error}"[:300]
+        if _is_transient(error) and notification.email_attempts < MAX_EMAIL_ATTEMPTS:
+            _finish(notification, EmailStatus.PENDING, message)
+            raise TransientDeliveryError(message) from error
+        return _finish(notification, EmailStatus.FAILED, message)
+    return _finish(notification, EmailStatus.SENT, "", sent=True)
+
+
+def _finish(notification: Notification, status: str, error: str, *, sent: bool = False) -> str:
+    Notification.objects.filter(pk=notification.pk).update(
+        email_status=status,
+        email_error=error,
+        email_sent_at=timezone.now() if sent else None,
+        email_claimed_at=None,
+    )
+    return status
+
+
+def _render(notification: Notification) -> tuple[str, str]:
+    # Emails go out in the centre's language; the portal shows each reader's own.
+    with translation.override(settings.LANGUAGE_CODE):
+        headline = escalation_headline(notification.escalation, notification.escalation.clock)
+        url = settings.CC112_PORTAL_URL + reverse(
+            "admin:incidents_incident_change", args=[notification.incident_id]
+        )
+        subject = f"[112] {notification.incident.reference}: {headline}"
+        body = "\n\n".join(
+            [
+                headline,
+                _("Case: %(reference)s") % {"reference": notification.incident.reference},
+                _("Open the case: %(url)s") % {"url": url},
+                _("You receive this as: %(audience)s.")
+                % {"audience": notification.get_audience_display()},
+            ]
+        )
+    return subject[:200], body
+
+
+def outbox_pending_ids(*, now=None, limit: int = 500) -> list[int]:  # type: ignore[no-untyped-def]
+    """Emails whose message was lost: pending past the grace period, or claimed by a worker
+    that died. Stale claims go back to pending first."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        Notification.objects.filter(
+            email_status=EmailStatus.SENDING, email_claimed_at__lt=now - STALE_CLAIM
+        ).update(email_status=EmailStatus.PENDING, email_claimed_at=None)
+    return list(
+        Notification.objects.filter(
+            email_status=EmailStatus.PENDING, created_at__lt=now - OUTBOX_GRACE
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def notifications_mark_read(*, user, ids=None) -> int:  # type: ignore[no-untyped-def]
+    """Mark the user's own notifications read (all unread ones, or those ids)."""
+    rows = Notification.objects.visible_to(user).unread()
+    if ids is not None:
+        rows = rows.filter(pk__in=ids)
+    return rows.update(read_at=timezone.now())

@@ -1,0 +1,44 @@
+"""Background work on service levels: thin wrappers that call a service.
+
+Every task is safe to run twice or concurrently; late acknowledgement (settings) hands a task
+whose worker was killed to another worker.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from cc112.queue import enqueue
+from sla.services import escalations_fire_due, notification_email_send, outbox_pending_ids
+from sla.services.notifications import TransientDeliveryError
+
+
+@shared_task(ignore_result=True)
+def sweep_escalations() -> int:
+    """Fire the rungs that fell due (beat, every few seconds). No retry: the next tick is."""
+    return escalations_fire_due()
+
+
+@shared_task(bind=True, ignore_result=True, max_retries=5)
+def deliver_notifications(self, notification_ids: list[int]) -> None:  # type: ignore[no-untyped-def]
+    """Email each notification once. Only a transient mail-server error is retried, with
+    exponential backoff, and only for the ones that failed; after the last retry they stay in
+    the outbox for its sweep."""
+    failed: list[int] = []
+    for notification_id in notification_ids:
+        try:
+            notification_email_send(notification_id)
+        except TransientDeliveryError:
+            failed.append(notification_id)
+    if failed:
+        countdown = min(600, 5 * 2**self.request.retries)
+        raise self.retry(args=(failed,), countdown=countdown, exc=TransientDeliveryError(failed))
+
+
+@shared_task(ignore_result=True)
+def sweep_outbox() -> int:
+    """Re-enqueue emails whose message was lost (broker down at commit, worker killed)."""
+    ids = outbox_pending_ids()
+    if ids:
+        enqueue(deliver_notifications, ids)
+    return len(ids)
