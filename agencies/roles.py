@@ -25,11 +25,24 @@ _CENTRE_CASEWORK = [
     "incidents.view_category",
     "incidents.view_share",
     "agencies.view_agency",
+    "sla.view_clock",
+    "sla.view_notification",
+    "sla.view_target",
+    "sla.view_escalationstep",
+    "sla.view_officeday",
 ]
 _CENTRE_MANAGEMENT = [
     "incidents.add_category",
     "incidents.change_category",
     "agencies.view_membership",
+    # Service-level policies (the 112 coordinator and supervisors set the city's SOP).
+    "sla.add_target",
+    "sla.change_target",
+    "sla.delete_target",
+    "sla.change_escalationstep",
+    "sla.add_officeday",
+    "sla.change_officeday",
+    "sla.delete_officeday",
 ]
 _AGENCY_CASEWORK = [
     "incidents.view_incident",
@@ -39,6 +52,8 @@ _AGENCY_CASEWORK = [
     "incidents.add_note",
     "incidents.view_category",
     "agencies.view_agency",
+    "sla.view_clock",
+    "sla.view_notification",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {

@@ -257,6 +257,46 @@ UNFOLD = {
                         "link": reverse_lazy("admin:incidents_call_changelist"),
                         "permission": lambda request: request.user.has_perm("incidents.view_call"),
                     },
+                    {
+                        "title": _("Notifications"),
+                        "icon": "notifications",
+                        "link": reverse_lazy("admin:sla_notification_changelist"),
+                        "badge": "sla.admin.unread_badge",
+                        "permission": lambda request: request.user.has_perm(
+                            "sla.view_notification"
+                        ),
+                    },
+                ],
+            },
+            {
+                "title": _("Service levels"),
+                "items": [
+                    {
+                        "title": _("Clocks"),
+                        "icon": "timer",
+                        "link": reverse_lazy("admin:sla_clock_changelist"),
+                        "permission": lambda request: request.user.has_perm("sla.view_clock"),
+                    },
+                    {
+                        "title": _("Targets"),
+                        "icon": "flag",
+                        "link": reverse_lazy("admin:sla_target_changelist"),
+                        "permission": lambda request: request.user.has_perm("sla.view_target"),
+                    },
+                    {
+                        "title": _("Escalation ladder"),
+                        "icon": "stairs",
+                        "link": reverse_lazy("admin:sla_escalationstep_changelist"),
+                        "permission": lambda request: request.user.has_perm(
+                            "sla.view_escalationstep"
+                        ),
+                    },
+                    {
+                        "title": _("Office hours"),
+                        "icon": "schedule",
+                        "link": reverse_lazy("admin:sla_officeday_changelist"),
+                        "permission": lambda request: request.user.has_perm("sla.view_officeday"),
+                    },
                 ],
             },
             {

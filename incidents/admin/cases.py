@@ -40,6 +40,7 @@ from incidents.services import (
     note_add,
 )
 from incidents.transitions import INCIDENT_TRANSITIONS
+from sla.presentation import case_clock_rows
 
 S = IncidentStatus
 
@@ -338,6 +339,7 @@ class IncidentAdmin(ServiceAdminMixin, ScopedAdmin):
         )
         can_note = self.has_add_note_permission(request)
         return {
+            "case_clocks": case_clock_rows(user, incident),
             "show_save_and_add_another": False,
             "case_panel": True,
             "case_dispatches": rows,

@@ -1,0 +1,266 @@
+"""Service levels in the portal: the policies a city edits, the clocks supervisors watch live,
+and each person's notifications."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+from unfold.admin import ModelAdmin
+from unfold.decorators import display
+
+from cc112.admin_errors import ReadOnlyHistoryMixin
+from cc112.history import attribute
+from sla.models import (
+    Clock,
+    ClockState,
+    EmailStatus,
+    EscalationStep,
+    Notification,
+    OfficeDay,
+    Target,
+)
+from sla.presentation import (
+    CLOCK_STATE_COLOURS,
+    clock_verdict,
+    duration_text,
+    escalation_headline,
+    whose,
+)
+from sla.services import notifications_mark_read
+
+EMAIL_STATUS_COLOURS = {
+    EmailStatus.PENDING: "warning",
+    EmailStatus.SENDING: "warning",
+    EmailStatus.SENT: "success",
+    EmailStatus.FAILED: "danger",
+    EmailStatus.NO_ADDRESS: "",
+}
+
+
+class PolicyAdmin(ReadOnlyHistoryMixin, SimpleHistoryAdmin, ModelAdmin):
+    """Policies have no service of their own; the admin save still leaves actor and reason.
+
+    A change applies to clocks started from then on; running clocks keep the target they
+    started with, so a case is measured against what was promised when it came in.
+    """
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        verb = "changed" if change else "added"
+        attribute(obj, actor=request.user, reason=f"{obj._meta.model_name} {verb}")
+        super().save_model(request, obj, form, change)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        attribute(obj, actor=request.user, reason=f"{obj._meta.model_name} deleted")
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
+@admin.register(Target)
+class TargetAdmin(PolicyAdmin):
+    list_display = ("kind", "priority", "category", "agency", "target_text")
+    list_filter = ("kind", "priority", "agency", "category")
+    fields = ("kind", "priority", "category", "agency", "target")
+    list_select_related = ("category", "agency")
+
+    @display(description=_("target"), ordering="target")
+    def target_text(self, obj: Target) -> str:
+        return duration_text(obj.target)
+
+
+@admin.register(EscalationStep)
+class EscalationStepAdmin(PolicyAdmin):
+    list_display = (
+        "level",
+        "percent",
+        "notify_duty_officer",
+        "notify_agency_head",
+        "notify_supervisor",
+        "notify_coordinator",
+        "flags_for_evaluation",
+    )
+    fields = list_display
+
+
+@admin.register(OfficeDay)
+class OfficeDayAdmin(PolicyAdmin):
+    list_display = ("agency", "weekday", "opens", "closes")
+    list_filter = ("agency",)
+    fields = ("agency", "weekday", ("opens", "closes"))
+    list_select_related = ("agency",)
+
+
+class ReadOnlyScopedAdmin(ModelAdmin):
+    """Rows come from ``visible_to``; nothing is added, changed or deleted here; a row out of
+    scope answers 404 like a missing one."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = self.model.objects.visible_to(request.user)  # type: ignore[attr-defined]
+        ordering = self.get_ordering(request)
+        return queryset.order_by(*ordering) if ordering else queryset
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None):  # type: ignore[no-untyped-def]
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404(
+                _("There is no %(name)s with this number that you can see.")
+                % {"name": self.opts.verbose_name}
+            )
+        return obj
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def _case_link(incident: Any) -> str:
+    url = reverse("admin:incidents_incident_change", args=(incident.pk,))
+    return format_html('<a class="text-primary-600" href="{}#case-clocks">{}</a>', url, incident)
+
+
+@admin.register(Clock)
+class ClockAdmin(ReadOnlyScopedAdmin):
+    """The live board: running clocks nearest their deadline first, then the finished ones."""
+
+    list_display = ("case", "kind", "whose_clock", "state_label", "started_at", "due_at", "verdict")
+    list_filter = ("state", "kind", "agency", "flagged_for_evaluation")
+    list_select_related = ("incident", "agency", "operator")
+    search_fields = ("incident__reference",)
+    fields = (
+        "case",
+        "kind",
+        "whose_clock",
+        "state_label",
+        "target_text",
+        "started_at",
+        "due_at",
+        "stopped_at",
+        "elapsed_text",
+        "verdict",
+        "escalation_list",
+        "flagged_for_evaluation",
+    )
+    readonly_fields = fields
+    list_per_page = 50
+    show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        running_first = Case(
+            When(state=ClockState.RUNNING, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(running_first=running_first)
+            .order_by("running_first", "due_at")
+        )
+
+    @display(description=_("case"))
+    def case(self, obj: Clock) -> str:
+        return _case_link(obj.incident)
+
+    @display(description=_("whose"))
+    def whose_clock(self, obj: Clock) -> str:
+        return whose(obj)
+
+    @display(description=_("state"), label=CLOCK_STATE_COLOURS)
+    def state_label(self, obj: Clock) -> tuple[str, str]:
+        return obj.state, obj.get_state_display()
+
+    @display(description=_("target"))
+    def target_text(self, obj: Clock) -> str:
+        return duration_text(obj.target)
+
+    @display(description=_("elapsed"))
+    def elapsed_text(self, obj: Clock) -> str:
+        return duration_text(obj.elapsed) if obj.elapsed is not None else "-"
+
+    @display(description=_("why"))
+    def verdict(self, obj: Clock) -> str:
+        return clock_verdict(obj, timezone.now())
+
+    @display(description=_("escalations"))
+    def escalation_list(self, obj: Clock) -> str:
+        fired = [
+            f"{escalation} · {timezone.localtime(escalation.fired_at):%d-%m-%Y %H:%M:%S}"
+            for escalation in obj.escalations.all()
+        ]
+        return "; ".join(fired) or "-"
+
+
+def unread_badge(request: HttpRequest) -> str:
+    """The sidebar's count of the user's unread notifications."""
+    return str(Notification.objects.visible_to(request.user).unread().count())
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyScopedAdmin):
+    """A person's own notifications; each opens its case."""
+
+    list_display = ("created_at", "case", "headline", "audience", "read_label", "email_label")
+    list_filter = ("audience", "email_status")
+    list_select_related = ("incident", "escalation__clock__agency", "escalation__clock__operator")
+    fields = (
+        "created_at",
+        "case",
+        "headline",
+        "audience",
+        "read_at",
+        "email_label",
+        "email_sent_at",
+        "email_error",
+    )
+    readonly_fields = fields
+    actions = ["mark_read"]
+
+    @display(description=_("case"))
+    def case(self, obj: Notification) -> str:
+        return _case_link(obj.incident)
+
+    @display(description=_("what"))
+    def headline(self, obj: Notification) -> str:
+        return escalation_headline(obj.escalation, obj.escalation.clock)
+
+    @display(description=_("read"), label={"unread": "warning", "read": ""})
+    def read_label(self, obj: Notification) -> tuple[str, str]:
+        return ("read", _("Read")) if obj.read_at else ("unread", _("Unread"))
+
+    @display(description=_("email"), label=EMAIL_STATUS_COLOURS)
+    def email_label(self, obj: Notification) -> tuple[str, str]:
+        return obj.email_status, obj.get_email_status_display()
+
+    @admin.action(description=_("Mark as read"))
+    def mark_read(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = notifications_mark_read(
+            user=request.user, ids=list(queryset.values_list("pk", flat=True))
+        )
+        messages.success(request, _("%(count)d marked as read.") % {"count": count})
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        # Opening one's own notification is reading it.
+        notification = self.get_object(request, object_id)
+        notifications_mark_read(user=request.user, ids=[notification.pk])
+        return super().change_view(request, object_id, form_url, extra_context)
