@@ -21,7 +21,7 @@ from unfold.enums import ActionVariant
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from agencies.models import Agency, Membership
-from agencies.services import agency_create, membership_create, membership_end
+from agencies.services import agency_create, agency_update, membership_create, membership_end
 from cc112.admin_errors import (
     ReadOnlyHistoryMixin,
     ServiceAdminMixin,
@@ -52,6 +52,18 @@ class AgencyCreateForm(ServiceModelForm):
         return agency_create(actor=self.actor, **self.cleaned_data)
 
 
+class AgencyUpdateForm(ServiceModelForm):
+    """An agency's details changed by ``agency_update`` (its code and role stay)."""
+
+    class Meta:
+        model = Agency
+        fields = ("name", "short_name", "kind", "working_hours", "phone", "email", "is_active")
+
+    def call_service(self) -> Agency:
+        changes = {name: self.cleaned_data[name] for name in self.changed_data}
+        return agency_update(agency=self.instance, actor=self.actor, changes=changes)
+
+
 class MembershipCreateForm(ServiceModelForm):
     """A user placed in an agency with a role by ``membership_create``.
 
@@ -75,7 +87,7 @@ class EndMembershipForm(forms.Form):
 
 @admin.register(Agency)
 class AgencyAdmin(ServiceAdminMixin, ReadOnlyHistoryMixin, SimpleHistoryAdmin, ModelAdmin):
-    """Agencies are created here; later changes need a service of their own (not yet)."""
+    """Agencies are created and changed here (by administrators), each through its service."""
 
     form = AgencyCreateForm
     ordering = ("-is_centre", "short_name")  # the member count annotation drops Meta.ordering
@@ -122,8 +134,18 @@ class AgencyAdmin(ServiceAdminMixin, ReadOnlyHistoryMixin, SimpleHistoryAdmin, M
             .annotate(active_members=Count("memberships", filter=Q(memberships__is_active=True)))
         )
 
-    def has_change_permission(self, request: HttpRequest, obj: Agency | None = None) -> bool:
-        return False
+    def get_form(  # type: ignore[no-untyped-def]
+        self, request: HttpRequest, obj: Agency | None = None, change: bool = False, **kwargs
+    ):
+        if obj is not None:
+            kwargs["form"] = AgencyUpdateForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Agency | None = None) -> list:
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            readonly += ["code", "is_centre", "created_at"]
+        return list(dict.fromkeys(readonly))
 
     def has_delete_permission(self, request: HttpRequest, obj: Agency | None = None) -> bool:
         return False

@@ -54,6 +54,41 @@ def agency_create(
     return agency
 
 
+# What an agency's record may change after creation; its code names its group and references.
+AGENCY_UPDATABLE_FIELDS = frozenset(
+    {"name", "short_name", "kind", "working_hours", "phone", "email", "is_active"}
+)
+
+
+@transaction.atomic
+def agency_update(
+    *, agency: Agency, actor: AbstractBaseUser | None, changes: dict[str, object]
+) -> Agency:
+    """Change an agency's details. A new working-hours calendar applies to clocks started from
+    then on; running clocks keep the calendar they started with."""
+    unknown = set(changes) - AGENCY_UPDATABLE_FIELDS
+    if unknown:
+        raise ValidationError(
+            {name: _("This field cannot be changed here.") for name in sorted(unknown)}
+        )
+    agency = Agency.objects.select_for_update().get(pk=agency.pk)
+    changed = []
+    for name, value in changes.items():
+        if isinstance(value, str):
+            value = value.strip()
+        if getattr(agency, name) != value:
+            setattr(agency, name, value)
+            changed.append(name)
+    if not changed:
+        return agency
+    if agency.is_centre and not agency.is_active:
+        raise ValidationError({"is_active": _("The 112 centre cannot be switched off.")})
+    agency.full_clean()
+    attribute(agency, actor=actor, reason="agency changed: " + ", ".join(sorted(changed)))
+    agency.save()
+    return agency
+
+
 def _check_role_fits(agency: Agency, role: str) -> None:
     allowed = CENTRE_ROLES if agency.is_centre else AGENCY_ROLES
     if role not in allowed:

@@ -82,13 +82,17 @@ def test_a_second_112_centre_is_refused(world, admin_user, portal):
     assert not Agency.objects.filter(code="damkar").exists()
 
 
-def test_agencies_are_not_edited_around_the_services(world, admin_user, portal):
+def test_agencies_are_edited_through_their_service_and_keep_their_code(
+    world, admin_user, portal
+):
     url = reverse("admin:agencies_agency_change", args=(world.police.pk,))
     client = portal(admin_user)
     assert client.get(url).status_code == 200
-    assert client.post(url, new_agency_data(code="polresta", name="Diganti")).status_code == 403
+    response = client.post(url, new_agency_data(code="diganti", name="Diganti", kind="police"))
+    assert response.status_code == 302
     world.police.refresh_from_db()
-    assert world.police.name != "Diganti"
+    assert (world.police.code, world.police.name) == ("polresta", "Diganti")
+    assert world.police.history.first().history_change_reason.startswith("agency changed: ")
 
 
 def test_an_administrator_places_a_new_user_at_the_police(world, admin_user, portal):
