@@ -70,7 +70,8 @@ def clock_verdict(clock: Clock, now=None) -> str:  # type: ignore[no-untyped-def
     now = now or timezone.now()
     if clock.state == ClockState.RUNNING:
         left = remaining(clock, now)
-        if left >= timedelta(0):
+        # Past due_at is overdue even when no working time has passed since (office closed).
+        if now <= clock.due_at:
             return _("%(left)s left (due %(due)s)") % {
                 "left": duration_text(left),
                 "due": when(clock.due_at),

@@ -1,7 +1,7 @@
 """Starting and stopping clocks: called by the workflow services inside their transaction.
 
 The case is already locked by the caller, so a case's clocks change one writer at a time; the
-escalation sweep locks single clock rows and never the case.
+escalation sweep takes a clock and its case with SKIP LOCKED, so it never waits for a case.
 """
 
 from __future__ import annotations
@@ -20,8 +20,13 @@ from sla.targets import default_target
 K = ClockKind
 D = DispatchStatus
 
-# Which clocks a dispatch step answers (the agency did what the clock waits for) and which it
-# withdraws (the clock can no longer be answered: it is breached if already late, else dropped).
+# How a clock stops: ANSWERED, the party did what it waited for (met or breached); CANCELLED, the
+# centre withdrew the dispatch (already late is still breached, else withdrawn); DROPPED, it was
+# never that party's to answer after all (withdrawn, however late: a case the agency declined
+# is not on its way, a case closed without dispatch needed none).
+ANSWERED, CANCELLED, DROPPED = "answered", "cancelled", "dropped"
+
+# Which clocks a dispatch step answers and which it cancels or drops.
 _ANSWERS = {
     D.ACKNOWLEDGED: {K.ACKNOWLEDGE},
     D.EN_ROUTE: {K.ACKNOWLEDGE},
@@ -30,10 +35,8 @@ _ANSWERS = {
     # Declining is the agency's answer to the case: it stops their acknowledge clock.
     D.DECLINED: {K.ACKNOWLEDGE},
 }
-_WITHDRAWS = {
-    D.DECLINED: {K.ON_SCENE},
-    D.CANCELLED: {K.ACKNOWLEDGE, K.ON_SCENE},
-}
+_DROPS = {D.DECLINED: {K.ON_SCENE}}
+_CANCELS = {D.CANCELLED: {K.ACKNOWLEDGE, K.ON_SCENE}}
 
 
 def calendar_for(agency: Agency | None) -> Calendar:
@@ -152,14 +155,16 @@ def clocks_start_for_dispatches(incident: Incident, dispatches: Iterable[Dispatc
     ]
 
 
-def _stop(clock: Clock, at: datetime, *, answered: bool) -> None:
+def _stop(clock: Clock, at: datetime, *, how: str) -> None:
     at = max(at, clock.started_at)
     clock.elapsed = calendar_of(clock).elapsed(clock.started_at, at)
     late = clock.elapsed > clock.target
-    if answered:
+    if how == ANSWERED:
         clock.state = ClockState.BREACHED if late else ClockState.MET
-    else:
+    elif how == CANCELLED:
         clock.state = ClockState.BREACHED if late else ClockState.WITHDRAWN
+    else:
+        clock.state = ClockState.WITHDRAWN
     clock.stopped_at = at
     clock.next_level = None
     clock.next_escalation_at = None
@@ -173,20 +178,22 @@ def _running(**filters: object) -> list[Clock]:
 
 
 def clocks_follow_dispatch(dispatch: Dispatch, at: datetime) -> None:
-    """Stop what the dispatch's new status answers or withdraws."""
+    """Stop what the dispatch's new status answers, cancels or drops."""
     answers = _ANSWERS.get(dispatch.status, set())
-    withdraws = _WITHDRAWS.get(dispatch.status, set())
-    if not answers and not withdraws:
+    cancels = _CANCELS.get(dispatch.status, set())
+    drops = _DROPS.get(dispatch.status, set())
+    if not answers | cancels | drops:
         return
-    for clock in _running(dispatch=dispatch, kind__in=answers | withdraws):
-        _stop(clock, at, answered=clock.kind in answers)
+    for clock in _running(dispatch=dispatch, kind__in=answers | cancels | drops):
+        how = ANSWERED if clock.kind in answers else CANCELLED if clock.kind in cancels else DROPPED
+        _stop(clock, at, how=how)
 
 
 def clocks_stop_dispatch_clock(incident: Incident, at: datetime, *, answered: bool) -> None:
     """The first dispatch answers the operator's clock; closing or cancelling a case that was
-    never dispatched withdraws it."""
+    never dispatched drops it (it needed no dispatch: advice on the phone, a duplicate)."""
     for clock in _running(incident=incident, kind=K.DISPATCH):
-        _stop(clock, at, answered=answered)
+        _stop(clock, at, how=ANSWERED if answered else DROPPED)
 
 
 def clocks_retarget(incident: Incident) -> None:

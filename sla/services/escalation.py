@@ -19,11 +19,17 @@ BATCH_SIZE = 100
 
 def claim_due_clocks(now: datetime, batch_size: int = BATCH_SIZE) -> list[Clock]:
     """Lock up to ``batch_size`` clocks whose next rung is due, skipping rows another sweep
-    holds. Must run inside a transaction; the locks end with it."""
+    holds. Must run inside a transaction; the locks end with it.
+
+    The case row is taken too (FOR NO KEY UPDATE, skipped if held): inserting a notification
+    needs a key-share lock on its case, and a workflow service holding the case while it waits
+    for this clock would otherwise deadlock with the sweep. A skipped clock fires next tick.
+    """
     return list(
         Clock.objects.filter(next_escalation_at__lte=now)
+        .select_related("incident")
         .order_by("next_escalation_at")
-        .select_for_update(skip_locked=True)[:batch_size]
+        .select_for_update(skip_locked=True, no_key=True, of=("self", "incident"))[:batch_size]
     )
 
 

@@ -31,9 +31,15 @@ class TransientDeliveryError(Exception):
 def _is_transient(error: Exception) -> bool:
     if isinstance(error, smtplib.SMTPResponseException):
         return 400 <= error.smtp_code < 500
-    return isinstance(
-        error, ConnectionError | TimeoutError | smtplib.SMTPServerDisconnected | OSError
-    )
+    # Every SMTPException is an OSError: decide on the SMTP answers before the OSError catch-all.
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _message in error.recipients.values()]
+        return bool(codes) and all(400 <= code < 500 for code in codes)
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return True
+    if isinstance(error, smtplib.SMTPException):
+        return False
+    return isinstance(error, OSError)  # ConnectionError, TimeoutError, DNS failures
 
 
 def notification_email_send(notification_id: int) -> str:
