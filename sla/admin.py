@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
@@ -260,7 +261,10 @@ class NotificationAdmin(ReadOnlyScopedAdmin):
         form_url: str = "",
         extra_context: dict | None = None,
     ) -> HttpResponse:
-        # Opening one's own notification is reading it.
-        notification = self.get_object(request, object_id)
-        notifications_mark_read(user=request.user, ids=[notification.pk])
+        # Opening one's own notification is reading it: showing the page (a GET by one who may
+        # view it), never a refused POST. ``get_object`` is scoped: another's answers 404.
+        if request.method == "GET":
+            notification = self.get_object(request, unquote(object_id))
+            if self.has_view_permission(request, notification):
+                notifications_mark_read(user=request.user, ids=[notification.pk])
         return super().change_view(request, object_id, form_url, extra_context)

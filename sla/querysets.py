@@ -32,10 +32,16 @@ class ClockQuerySet(models.QuerySet):
 
 class NotificationQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> NotificationQuerySet:
-        """Each person reads only what was sent to them."""
+        """Each person reads only what was sent to them, and only while they may still see the
+        case (a dispatch cancelled after the alert takes the alert away with the case)."""
         if not user.is_authenticated or not user.is_active:
             return self.none()
-        return self.filter(recipient_id=user.pk)
+        mine = self.filter(recipient_id=user.pk)
+        if acts_for_centre(user):
+            return mine
+        from incidents.models import Incident
+
+        return mine.filter(incident__in=Incident.objects.visible_to(user).values("pk"))
 
     def unread(self) -> NotificationQuerySet:
         return self.filter(read_at__isnull=True)

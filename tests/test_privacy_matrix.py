@@ -9,7 +9,8 @@ searches, filters and facets) and says what the persona must get. For every requ
 3. no page, nor any page its redirects lead to, holds anything of a case the persona may not
    see (reference, caller, location, kecamatan, notes, instructions) or a link to one;
 4. lists, searches, facets and pickers show exactly the rows the persona may see;
-5. a POST by a persona who may not write answers 403/404 (or the login) and changes nothing.
+5. a POST by a persona who may not write answers 403/404 (or the login) and changes nothing;
+   a GET changes nothing either, but the reader's own notifications, which opening reads.
 
 A pattern without a registry entry fails, and so does an entry whose pattern is gone, so the
 matrix cannot fall silently behind the URLs. One test per persona walks every pattern and lists
@@ -21,6 +22,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import time, timedelta
+from functools import cache
 from typing import Any, NamedTuple
 from urllib.parse import quote, unquote, urlencode
 
@@ -34,6 +37,7 @@ from django.db.models import Model
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from django.utils import timezone
 
 from agencies.models import Agency, Membership
 from incidents.models import (
@@ -55,6 +59,9 @@ from incidents.services import (
     note_add,
     share_revoke,
 )
+from sla.models import Clock, Escalation, EscalationStep, Notification, OfficeDay
+from sla.models import Target as ServiceTarget
+from sla.services import escalations_fire_due
 from tests.conftest import World
 from tests.factories import CategoryFactory, make_incident
 
@@ -168,6 +175,7 @@ class Case:
     dispatches: dict[str, Dispatch]  # by agency code
     notes: list[Note] = field(default_factory=list)
     secrets: tuple[str, ...] = ()  # what only those who see the case may read
+    clocks: dict[str, Clock] = field(default_factory=dict)  # "dispatch", "<agency code>/<kind>"
 
 
 @dataclass
@@ -177,10 +185,17 @@ class Data:
     cases: dict[str, Case]
     prank_call: Call
     labels: dict[tuple[str, Any], str]  # (kind, pk) -> a readable name for failure messages
+    notifications: dict[str, list[Notification]]  # by the persona told
+
+
+# Those the escalation ladder tells (DOMAIN.md's: supervisor at levels 1 and 2, the agency head
+# at level 2, the coordinator at level 3); the others are told nothing.
+NOTIFIED = ("supervisor", "coordinator", "police_head")
 
 
 def build_data(world: World) -> Data:
-    """Cases that together cover every way a case becomes visible or stops being so."""
+    """Cases that together cover every way a case becomes visible or stops being so; their
+    clocks, and every rung of the ladder fired for the clocks still running."""
     category = CategoryFactory(code="MED", name_en="Medical", name_id="Kesehatan")
     police, health = world.police, world.health
     cases: dict[str, Case] = {}
@@ -259,8 +274,16 @@ def build_data(world: World) -> Data:
         operator=world.operator, outcome="prank", callback_number="0813 5555 0001", notes="Iseng-x"
     )
 
+    # Far enough ahead that every rung of every running clock is due.
+    escalations_fire_due(now=timezone.now() + timedelta(days=30))
+    OfficeDay.objects.create(agency=health, weekday=0, opens=time(8), closes=time(15))
+
     labels: dict[tuple[str, Any], str] = {("call", prank.pk): "call:prank"}
     for key, c in cases.items():
+        for clock in Clock.objects.filter(incident=c.incident).select_related("agency"):
+            name = f"{clock.agency.code}/{clock.kind}" if clock.agency else "dispatch"
+            c.clocks[name] = clock
+            labels[("clock", clock.pk)] = f"{key}/{name}"
         c.incident.refresh_from_db()
         shares = Share.objects.filter(incident=c.incident)
         c.secrets = (
@@ -279,7 +302,27 @@ def build_data(world: World) -> Data:
         labels[("call", c.incident.call_id)] = f"call:{key}"
         labels |= {("dispatch", d.pk): f"{key}/{code}" for code, d in c.dispatches.items()}
         labels |= {("note", n.pk): f"{key}/{n.author}" for n in c.notes}
-    return Data(world, category, cases, prank, labels)
+
+    case_of = {c.incident.pk: key for key, c in cases.items()}
+    notifications: dict[str, list[Notification]] = {}
+    for persona in NOTIFIED:
+        mine = list(
+            Notification.objects.filter(recipient=getattr(world, persona))
+            .select_related("escalation__clock")
+            .order_by("pk")
+        )
+        assert mine, f"the ladder told {persona} nothing"
+        # A notification's page shows its case: the ladder tells no one of a case they cannot see.
+        told_of = {case_of[n.incident_id] for n in mine}
+        hidden = set() if "*" in SEES[persona] else told_of - SEES[persona]
+        assert not hidden, f"{persona} was told of cases hidden from them: {hidden}"
+        notifications[persona] = mine
+        for n in mine:
+            clock = labels[("clock", n.escalation.clock_id)]
+            labels[("notification", n.pk)] = f"{persona}:{clock}/L{n.escalation.level}"
+    told = sum(len(mine) for mine in notifications.values())
+    assert Notification.objects.count() == told, "the ladder told someone outside NOTIFIED"
+    return Data(world, category, cases, prank, labels, notifications)
 
 
 # --- One persona's view --------------------------------------------------------------------------
@@ -298,6 +341,8 @@ SCOPED = {
     "note": Note,
     "call": Call,
     "share": Share,
+    "clock": Clock,
+    "notification": Notification,
 }
 
 
@@ -345,6 +390,19 @@ class Ctx:
             if agency in (None, code)
         }
 
+    def visible_clocks(self) -> set[int]:
+        """The clocks of the cases it sees; for an agency, not the centre's own dispatch clock
+        (the operator's T0→T1, the centre's evaluation of itself)."""
+        return {
+            clock.pk
+            for c in self.visible_cases()
+            for name, clock in c.clocks.items()
+            if self.is_centre or name != "dispatch"
+        }
+
+    def own_notifications(self) -> list[Notification]:
+        return self.data.notifications.get(self.persona, [])
+
     def objects(self, kind: str) -> list[Obj]:
         """The objects of ``kind`` to request: ones the persona sees and every one it does not."""
         if kind not in self._objects:
@@ -380,6 +438,33 @@ class Ctx:
                 (f"share_{n}", pk, self.is_centre)
                 for n, pk in enumerate(Share.objects.order_by("pk").values_list("pk", flat=True))
             ]
+        elif kind == "clock":
+            agency = AGENCY.get(self.persona, "polresta")
+            if own:  # its own agency's clock, and the centre's dispatch clock, on its own case
+                rows.append(("own", own.clocks[f"{agency}/on_scene"].pk, True))
+                rows.append(("dispatch_clock", own.clocks["dispatch"].pk, self.is_centre))
+            if self.role == "agency":  # its partner's clock on the case both work on
+                partner = next(code for code in ("polresta", "dinkes") if code != agency)
+                rows.append(
+                    ("partner", self.data.cases["both"].clocks[f"{partner}/on_scene"].pk, True)
+                )
+            for c in hidden:  # its own agency's clock there if any (a cancelled dispatch's)
+                names = sorted(c.clocks, key=lambda n: (not n.startswith(agency), n == "dispatch"))
+                rows.append((self.case_variant(c.key), c.clocks[names[0]].pk, False))
+        elif kind == "notification":  # one's own only, even of a case one sees
+            mine = self.own_notifications()
+            rows += [("own", mine[0].pk, True)] if mine else []
+            for persona, theirs in self.data.notifications.items():
+                if persona == self.persona:
+                    continue
+                on_own = [n for n in theirs if own and n.incident_id == own.incident.pk]
+                rows.append((f"{persona}s", (on_own or theirs)[0].pk, False))
+            if self.role == "agency":
+                other = self.other_agencys_case().incident.pk
+                theirs = self.data.notifications["supervisor"]
+                pk = next(n.pk for n in theirs if n.incident_id == other)
+                rows.append((f"supervisors_on_{self.case_variant('health_only')}", pk, False))
+            rows = rows[:1] if self.role == "nobody" else rows
         else:  # calls stay inside the centre, even the call that opened an agency's own case
             rows.append(("own_case_call", self.own_case().incident.call_id, self.is_centre))
             rows.append(("prank_call", self.data.prank_call.pk, self.is_centre))
@@ -387,8 +472,9 @@ class Ctx:
                 other = self.other_agencys_case().incident.call_id
                 rows.append(("other_agencys_call", other, False))
         model = SCOPED[kind]
+        versioned = hasattr(model, "history")
         return [
-            Obj(variant, pk, _first_version(model.objects.get(pk=pk)), seen)
+            Obj(variant, pk, _first_version(model.objects.get(pk=pk)) if versioned else None, seen)
             for variant, pk, seen in rows
         ]
 
@@ -407,11 +493,24 @@ class Ctx:
                 for code, d in c.dispatches.items()
             }
             found |= {_admin_path("note", n.pk): f"link to a note on {key}" for n in c.notes}
+        for key, c in self.data.cases.items():
+            for name, clock in c.clocks.items():
+                if not self.sees(key) or (name == "dispatch" and not self.is_centre):
+                    found[_sla_path("clock", clock.pk)] = f"link to clock {key}/{name}"
+        for persona, theirs in self.data.notifications.items():
+            if persona != self.persona:
+                found |= {
+                    _sla_path("notification", n.pk): f"{persona}'s notification" for n in theirs
+                }
         return found
 
 
 def _admin_path(kind: str, pk: Any) -> str:
     return f"/admin/incidents/{kind}/{pk}/"
+
+
+def _sla_path(kind: str, pk: Any) -> str:
+    return f"/admin/sla/{kind}/{pk}/"
 
 
 def _first_version(obj: Model) -> int:
@@ -432,14 +531,18 @@ def _plain_object(c: Ctx, kind: str) -> Model:
         "membership": lambda: Membership.objects.get(user=world.health_staff),
         "user": lambda: world.health_staff,
         "group": lambda: world.health.group,
+        "target": lambda: ServiceTarget.objects.order_by("pk").first(),
+        "escalationstep": lambda: EscalationStep.objects.get(level=1),
+        "officeday": lambda: OfficeDay.objects.get(agency=world.health),
     }[kind]()
 
 
 # --- Checks on lists, pickers and pages ----------------------------------------------------------
 
 
-def rows_are(c: Ctx, kind: str, expected: set[Any], *, total: int) -> Check:
-    """The changelist shows exactly ``expected`` and says so: "N results (``total`` total)"."""
+def rows_are(c: Ctx, kind: str, expected: set[Any], *, total: int | None) -> Check:
+    """The changelist shows exactly ``expected`` and says so: "N results (``total`` total)"
+    (``total`` None: a list that does not count all its rows, ``show_full_result_count``)."""
 
     def names(pks: set[Any]) -> list[str]:
         return sorted(c.data.labels.get((kind, pk), f"{kind}#{pk}") for pk in pks)
@@ -455,22 +558,26 @@ def rows_are(c: Ctx, kind: str, expected: set[Any], *, total: int) -> Check:
         counts = (cl.result_count, cl.full_result_count)
         if counts != (len(expected), total):
             problems.append(f"counts {counts}, not {(len(expected), total)}")
-        if len(expected) != total and f"{total} total" not in response.content.decode():
+        shown_total = total is not None and len(expected) != total
+        if shown_total and f"{total} total" not in response.content.decode():
             problems.append(f"the page does not say '{total} total'")
         return problems
 
     return check
 
 
-def status_facets_sum_to(expected: int) -> Check:
-    """With facets on, the counts per status add up to the rows the persona may see."""
+def status_facets_sum_to(expected: int, field_path: str = "status") -> Check:
+    """With facets on, the counts per status (or ``field_path``) add up to the rows the persona
+    may see."""
 
     def check(response: HttpResponse) -> list[str]:
         cl = response.context["cl"]
-        [spec] = [s for s in cl.filter_specs if getattr(s, "field_path", None) == "status"]
+        [spec] = [s for s in cl.filter_specs if getattr(s, "field_path", None) == field_path]
         displays = [str(choice["display"]) for choice in spec.choices(cl)]
         counts = [int(m.group(1)) for d in displays if (m := re.search(r"\((\d+)\)$", d))]
-        return [] if sum(counts) == expected else [f"status facets {displays}, not {expected}"]
+        if sum(counts) == expected:
+            return []
+        return [f"{field_path} facets {displays}, not {expected}"]
 
     return check
 
@@ -481,6 +588,18 @@ def picker_offers(expected: set[str]) -> Check:
         if offered == expected:
             return []
         return [f"offers extra {offered - expected}, lacks {expected - offered}"]
+
+    return check
+
+
+def picker_ids(kind: str, c: Ctx, expected: set[Any]) -> Check:
+    def check(response: HttpResponse) -> list[str]:
+        offered = {int(r["id"]) for r in response.json()["results"]}
+        if offered == expected:
+            return []
+        extra = sorted(c.data.labels.get((kind, pk), pk) for pk in offered - expected)
+        lacking = sorted(c.data.labels.get((kind, pk), pk) for pk in expected - offered)
+        return [f"offers extra {extra}, lacks {lacking}"]
 
     return check
 
@@ -559,8 +678,8 @@ def object_page(
 def _case_text(kind: str, pk: Any) -> str:
     if kind == "note":
         return Note.objects.get(pk=pk).body
-    if kind == "dispatch":
-        return Dispatch.objects.get(pk=pk).incident.reference
+    if kind in ("dispatch", "clock", "notification"):
+        return SCOPED[kind].objects.get(pk=pk).incident.reference
     return Incident.objects.get(pk=pk).reference
 
 
@@ -576,6 +695,7 @@ def page(variant: str, rule: Rule, post: Form = None) -> Builder:
 def old_change_address(kind: str) -> Builder:
     """``admin/<app>/<model>/<id>/``: Django's pre-1.9 change address, redirected for any id."""
     app = {"user": "auth", "group": "auth", "agency": "agencies", "membership": "agencies"}
+    app |= dict.fromkeys(("target", "escalationstep", "officeday", "clock", "notification"), "sla")
     prefix = f"/admin/{app.get(kind, 'incidents')}/{kind}/"
 
     def build(c: Ctx, name: str) -> list[Target]:
@@ -708,12 +828,107 @@ def _call_changelist(c: Ctx, name: str) -> list[Target]:
     ]
 
 
+def _clock_changelist(c: Ctx, name: str) -> list[Target]:
+    """The live board: every clock of the cases the persona sees (an agency: not the centre's
+    dispatch clocks); it does not count all rows (``show_full_result_count``)."""
+    ok = staff(OK)(c)
+    every = c.visible_clocks()
+    other = c.other_agencys_case()
+    clocks = [(name, clock) for x in c.data.cases.values() for name, clock in x.clocks.items()]
+    healths = {clock.pk for name, clock in clocks if name.startswith("dinkes/")} & every
+    # Level 3 flags the case for evaluation: it fired for every clock still running.
+    flagged = {clock.pk for _name, clock in clocks if clock.flagged_for_evaluation} & every
+    dispatch_clocks = {clock.pk for name, clock in clocks if name == "dispatch"} & every
+
+    def rows(expected: set[Any]) -> Check:
+        return rows_are(c, "clock", expected, total=None)
+
+    def of(case: Case) -> set[Any]:
+        return {clock.pk for clock in case.clocks.values()} & every
+
+    return [
+        Target("list", query(name), ok, check=rows(every)),
+        Target(
+            "facets", query(name, _facets=1), ok, check=status_facets_sum_to(len(every), "state")
+        ),
+        *(
+            Target(
+                f"search_{c.case_variant(key)}",
+                query(name, q=x.incident.reference),
+                ok,
+                check=rows(of(x)),
+            )
+            for key, x in c.data.cases.items()
+        ),
+        Target(
+            "filter_other_agencys_case",
+            query(name, incident__id__exact=other.incident.pk),
+            ok,
+            check=rows(of(other)),
+        ),
+        Target(
+            "filter_dispatch_clocks",
+            query(name, kind__exact="dispatch"),
+            ok,
+            check=rows(dispatch_clocks),
+        ),
+        Target(
+            "filter_health",
+            query(name, agency__id__exact=c.data.world.health.pk),
+            ok,
+            check=rows(healths),
+        ),
+        Target(
+            "filter_flagged",
+            query(name, flagged_for_evaluation__exact=1),
+            ok,
+            check=rows(flagged),
+        ),
+    ]
+
+
+def _notification_changelist(c: Ctx, name: str) -> list[Target]:
+    """One's own notifications, and nobody else's: marking others' read marks nothing."""
+    ok = staff(OK)(c)
+    mine = {n.pk for n in c.own_notifications()}
+    others = [o.pk for o in c.objects("notification") if not o.seen]
+    supervisor = c.data.world.supervisor
+
+    def rows(expected: set[Any]) -> Check:
+        return rows_are(c, "notification", expected, total=len(mine))
+
+    heads = {n.pk for n in c.own_notifications() if n.audience == "agency_head"}
+    return [
+        Target("list", query(name), ok, check=rows(mine)),
+        Target(
+            "facets", query(name, _facets=1), ok, check=status_facets_sum_to(len(mine), "audience")
+        ),
+        Target(
+            "filter_supervisors",
+            query(name, recipient__id__exact=supervisor.pk),
+            ok,
+            check=rows(mine if c.persona == "supervisor" else set()),
+        ),
+        Target(
+            "filter_agency_head", query(name, audience__exact="agency_head"), ok, check=rows(heads)
+        ),
+        Target(
+            "mark_others_read",
+            query(name),
+            ok,
+            check=rows(mine),
+            post={"action": "mark_read", "index": "0", "_selected_action": others},
+            post_expect=staff(redirect(re.escape(reverse(name))))(c),
+        ),
+    ]
+
+
 # --- The admin site's own pages and the rest -----------------------------------------------------
 
 
 def _autocomplete(c: Ctx, name: str) -> list[Target]:
-    """The select2 pickers: cases (reached through two relations), calls, categories, agencies
-    and accounts, each fed by its admin's scoped list."""
+    """The select2 pickers: cases (reached through three relations), clocks, calls, categories,
+    agencies and accounts, each fed by its admin's scoped list."""
 
     def picker(model: str, field_name: str, term: str, app: str = "incidents") -> str:
         return query(name, app_label=app, model_name=model, field_name=field_name, term=term)
@@ -738,6 +953,18 @@ def _autocomplete(c: Ctx, name: str) -> list[Target]:
             picker("dispatch", "incident", f"Lokasi-{other.key}"),
             ok,
             check=picker_offers(other_ref),
+        ),
+        Target(
+            "cases_for_clocks",
+            picker("clock", "incident", "112-", app="sla"),
+            ok,
+            check=picker_offers(refs),
+        ),
+        Target(  # the clock board's own search, reached through an escalation's clock
+            "clocks",
+            picker("escalation", "clock", "112-", app="sla"),
+            ok,
+            check=picker_ids("clock", c, c.visible_clocks()),
         ),
         Target("calls", picker("incident", "call", "0"), CENTRE_ONLY(c)),
         Target("categories", picker("incident", "category", "MED"), ok),
@@ -817,6 +1044,7 @@ def _app_index(c: Ctx, name: str) -> list[Target]:
         Target("incidents", reverse(name, args=("incidents",)), staff(OK)(c)),
         Target("agencies", reverse(name, args=("agencies",)), staff(OK)(c)),
         Target("auth", reverse(name, args=("auth",)), staff(NOT_FOUND)(c)),  # no role sees users
+        Target("sla", reverse(name, args=("sla",)), staff(OK)(c)),  # clocks and notifications
     ]
 
 
@@ -874,6 +1102,28 @@ AGENCY_FORM = {
 DELETE_FORM = {"post": "yes"}
 PASSWORD_FORM = {"password1": "Sandi-baru-112!", "password2": "Sandi-baru-112!"}
 READ_ONLY = staff(FORBIDDEN)  # a POST where the persona may only read
+CLOCK_FORM = {"flagged_for_evaluation": "on", "state": "met"}
+NOTIFICATION_FORM = {"read_at_0": "01-01-2026", "read_at_1": "00:00:00", "email_status": "sent"}
+LADDER_FORM = {"level": "9", "percent": "999", "notify_coordinator": "on"}
+
+
+def service_target_form(c: Ctx) -> dict[str, Any]:
+    return {
+        "kind": "acknowledge",
+        "priority": "1",
+        "category": str(c.data.category.pk),
+        "agency": str(c.data.world.health.pk),
+        "target": "00:05:00",
+    }
+
+
+def office_day_form(c: Ctx) -> dict[str, Any]:
+    return {
+        "agency": str(c.data.world.health.pk),
+        "weekday": "3",
+        "opens": "08:00",
+        "closes": "15:00",
+    }
 
 
 def _auth_pages(model: str, form: dict[str, Any]) -> dict[str, Builder]:
@@ -888,6 +1138,56 @@ def _auth_pages(model: str, form: dict[str, Any]) -> dict[str, Builder]:
         p + "history": object_page(model, seen=no, unseen=staff(TO_INDEX), post=form),
         p + "delete": object_page(model, seen=no, unseen=no, post=DELETE_FORM),
         f"admin/auth/{model}/<path:object_id>/": old_change_address(model),
+    }
+
+
+def _policy_pages(model: str, form: Form, *, adds: bool) -> dict[str, Builder]:
+    """Service-level policies: the centre reads them, its supervisors and coordinators set
+    them (``adds``: add and delete too, not just change); agencies do not see them."""
+    p = f"admin:sla_{model}_"
+    writer = MANAGERS_ONLY if adds else staff(FORBIDDEN)
+    read = CENTRE_ONLY
+    return {
+        p + "changelist": page("list", read),
+        p + "add": page("form", writer, post=form),
+        p + "change": object_page(
+            model,
+            seen=read,
+            # Django's answers to a missing id, after the permission: no case data here.
+            unseen=by_role(centre=TO_INDEX, agency=FORBIDDEN),
+            post=form,
+            post_seen=by_role(centre=FORBIDDEN, manager=None, agency=FORBIDDEN),
+        ),
+        p + "history": object_page(model, seen=read, unseen=staff(NOT_FOUND)),
+        p + "simple_history": object_page(
+            model, seen=read, unseen=staff(NOT_FOUND), version=True, post=form, post_seen=READ_ONLY
+        ),
+        p + "delete": object_page(
+            model,
+            seen=writer,
+            unseen=by_role(centre=FORBIDDEN, manager=TO_INDEX, agency=FORBIDDEN)
+            if adds
+            else staff(FORBIDDEN),
+            post=DELETE_FORM,
+        ),
+        f"admin/sla/{model}/<path:object_id>/": old_change_address(model),
+    }
+
+
+def _case_data_pages(model: str, form: dict[str, Any], changelist: Builder) -> dict[str, Builder]:
+    """Clocks and notifications: case data, read-only in the portal, scoped like their cases
+    (a row out of scope answers exactly like a missing id)."""
+    p = f"admin:sla_{model}_"
+    unseen = staff(NOT_FOUND)
+    return {
+        p + "changelist": changelist,
+        p + "add": page("form", staff(FORBIDDEN), post=form),
+        p + "change": object_page(
+            model, seen=staff(OK), unseen=unseen, post=form, post_seen=READ_ONLY, shows_case=True
+        ),
+        p + "history": object_page(model, seen=staff(OK), unseen=unseen),
+        p + "delete": object_page(model, seen=staff(FORBIDDEN), unseen=unseen, post=DELETE_FORM),
+        f"admin/sla/{model}/<path:object_id>/": old_change_address(model),
     }
 
 
@@ -1131,6 +1431,12 @@ REGISTRY: dict[str, Builder] = {
     "admin:auth_user_password_change": object_page(
         "user", seen=staff(FORBIDDEN), unseen=staff(FORBIDDEN), post=PASSWORD_FORM
     ),
+    # --- Service levels: clocks and notifications (case data), and the policies
+    **_case_data_pages("clock", CLOCK_FORM, _clock_changelist),
+    **_case_data_pages("notification", NOTIFICATION_FORM, _notification_changelist),
+    **_policy_pages("target", service_target_form, adds=True),
+    **_policy_pages("escalationstep", LADDER_FORM, adds=False),
+    **_policy_pages("officeday", office_day_form, adds=True),
 }
 
 
@@ -1164,19 +1470,32 @@ def _key_of(path: str) -> str:
 
 # --- Running the matrix --------------------------------------------------------------------------
 
-AUDITED = (Incident, Dispatch, Note, Call, Share, Category, Agency, Membership)
+AUDITED = (
+    Incident,
+    Dispatch,
+    Note,
+    Call,
+    Share,
+    Category,
+    Agency,
+    Membership,
+    ServiceTarget,
+    EscalationStep,
+    OfficeDay,
+)
+COUNTED = (Clock, Escalation, Notification)  # written by the services alone, without history
+OWN_READS = "own notifications read"  # opening one's own notification reads it
 
 
-def snapshot() -> dict[str, Any]:
-    """What a POST could change, to show that a refused one changed nothing.
+def snapshot(reader: Any = None) -> dict[str, Any]:
+    """What a request could change, to show that a refused POST (or any GET) changed nothing.
 
     Every write to an audited model leaves a history row, so row counts (of the models, their
-    history, access grants, groups and the admin log) see it; accounts are compared whole.
+    history, clocks, escalations, notifications, access grants, groups and the admin log) see
+    it; accounts and clocks are compared whole, notifications by which are read (``reader``'s
+    own apart).
     """
-    models = [*AUDITED, *(m.history.model for m in AUDITED)]  # type: ignore[attr-defined]
-    models += [IncidentGroupObjectPermission, IncidentUserObjectPermission, Group, LogEntry]
-    models += [User.groups.through, Category.suggested_agencies.through]
-    tables = [m._meta.db_table for m in models]
+    tables = _counted_tables()
     counts = ", ".join(f"(SELECT COUNT(*) FROM {connection.ops.quote_name(t)})" for t in tables)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {counts}")
@@ -1185,11 +1504,28 @@ def snapshot() -> dict[str, Any]:
         "pk", "username", "password", "is_active", "is_staff", "is_superuser"
     )
     groups = Group.objects.order_by("pk").values_list("name", flat=True)
+    clocks = Clock.objects.order_by("pk").values_list(
+        "pk", "state", "target", "due_at", "next_level", "flagged_for_evaluation"
+    )
+    read = Notification.objects.filter(read_at__isnull=False).order_by("pk")
+    read_by = list(read.values_list("pk", "recipient_id"))
+    reader_id = getattr(reader, "pk", None)
     return {
         **dict(zip(tables, row, strict=True)),
         "accounts": list(accounts),
         "groups": list(groups),
+        "clocks": list(clocks),
+        "others' notifications read": [pk for pk, user in read_by if user != reader_id],
+        OWN_READS: [pk for pk, user in read_by if user == reader_id],
     }
+
+
+@cache
+def _counted_tables() -> tuple[str, ...]:
+    models = [*AUDITED, *(m.history.model for m in AUDITED), *COUNTED]  # type: ignore[attr-defined]
+    models += [IncidentGroupObjectPermission, IncidentUserObjectPermission, Group, LogEntry]
+    models += [User.groups.through, Category.suggested_agencies.through]
+    return tuple(m._meta.db_table for m in models)
 
 
 @dataclass
@@ -1200,12 +1536,30 @@ class Run:
     client: Client = field(default_factory=lambda: Client(headers={"accept-language": "en"}))
     failures: list[str] = field(default_factory=list)
     requests: int = 0
-    baseline: dict[str, Any] = field(default_factory=snapshot)
+    baseline: dict[str, Any] = field(init=False)
     followed: set[str] = field(default_factory=set)  # redirect targets already checked
+
+    def __post_init__(self) -> None:
+        self.baseline = snapshot(self.reader)
 
     @property
     def persona(self) -> str:
         return self.ctx.persona
+
+    @property
+    def reader(self) -> Any:
+        return getattr(self.ctx.data.world, self.persona, None)
+
+    def unchanged(self, case_id: str, what: str, *, own_reads: bool) -> None:
+        """Fail if the database changed since the last look (the reader's own notifications
+        read apart when ``own_reads``); look again from here."""
+        after = snapshot(self.reader)
+        changed = sorted(
+            k for k in after if after[k] != self.baseline[k] and (k != OWN_READS or not own_reads)
+        )
+        if changed:
+            self.fail(case_id, f"{what} changed {changed}")
+        self.baseline = after
 
     def login(self) -> None:
         self.client.logout()
@@ -1290,6 +1644,7 @@ def run_target(run: Run, key: str, target: Target) -> tuple[int, str, str] | Non
         for problem in target.check(response):
             run.fail(case_id, f"GET {target.url}: {problem}")
     _inspect(run, case_id, response, target.url)
+    run.unchanged(case_id, f"GET {target.url}", own_reads=True)
 
     post_expect = target.post_expect
     if post_expect is None and target.expect.status != 200:
@@ -1300,10 +1655,7 @@ def run_target(run: Run, key: str, target: Target) -> tuple[int, str, str] | Non
             if problem := _mismatch(posted, post_expect):
                 run.fail(case_id, f"POST {target.url}: {problem}")
             _inspect(run, case_id, posted, target.url)
-        after = snapshot()
-        if changed := sorted(k for k in after if after[k] != run.baseline[k]):
-            run.fail(case_id, f"POST {target.url} changed {changed}")
-            run.baseline = after
+        run.unchanged(case_id, f"POST {target.url}", own_reads=False)
         if run.persona != "anonymous" and "_auth_user_id" not in run.client.session:
             run.login()  # the logout POST did its job
     return _answer_of(response, target.ids)
@@ -1360,3 +1712,19 @@ def test_sidebar_search_answers_a_bad_page_number_without_a_500(
     client.force_login(world.operator)
     response = client.get(reverse("admin:search"), {"s": "case", "page": page_number})
     assert response.status_code == 404
+
+
+def test_a_refused_post_does_not_read_ones_own_notification(world: World) -> None:
+    """Opening one's notification reads it; a POST to its read-only page is refused (403) and
+    leaves it unread (the matrix's walk opens each page before it POSTs, so cannot see this)."""
+    data = build_data(world)
+    mine = data.notifications["police_head"][0]
+    client = Client()
+    client.force_login(world.police_head)
+    url = reverse("admin:sla_notification_change", args=(mine.pk,))
+    assert client.post(url, NOTIFICATION_FORM).status_code == 403
+    mine.refresh_from_db()
+    assert mine.read_at is None
+    assert client.get(url).status_code == 200
+    mine.refresh_from_db()
+    assert mine.read_at is not None

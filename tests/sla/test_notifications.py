@@ -15,6 +15,7 @@ from django.utils import translation
 
 from agencies.models import Role
 from incidents.models import Priority
+from incidents.services import dispatch_cancel
 from sla.models import EmailStatus, Escalation, Notification
 from sla.presentation import escalation_headline
 from sla.services import (
@@ -290,6 +291,18 @@ def test_each_person_sees_only_what_was_sent_to_them(world, duty_officer, escala
     assert [n.recipient for n in Notification.objects.visible_to(duty_officer)] == [duty_officer]
     assert not Notification.objects.visible_to(world.police_head).exists()
     assert not Notification.objects.visible_to(AnonymousUser()).exists()
+
+
+def test_an_alert_goes_away_with_the_case_when_the_dispatch_is_cancelled(
+    world, duty_officer, escalated
+):
+    assert Notification.objects.visible_to(duty_officer).count() == 1
+    dispatch = escalated.dispatches.get()
+
+    dispatch_cancel(dispatch=dispatch, actor=world.operator, reason="Salah instansi")
+
+    assert not Notification.objects.visible_to(duty_officer).exists()
+    assert Notification.objects.visible_to(world.supervisor).count() == 1, "the centre keeps it"
 
 
 def test_a_switched_off_account_sees_no_notifications(world, escalated):
