@@ -426,14 +426,15 @@ def test_an_agency_acknowledging_while_the_sweep_fires_its_clock_is_not_deadlock
     )
     fired_in_the_middle = threading.Event()
     go_on = threading.Event()
-    notify = sweep_service._notify
+    recipients = sweep_service.Directory.recipients
 
-    def notify_slowly(*args):  # type: ignore[no-untyped-def]
+    def recipients_slowly(self, *args):  # type: ignore[no-untyped-def]
         fired_in_the_middle.set()
         go_on.wait(10)
-        return notify(*args)
+        return recipients(self, *args)
 
-    monkeypatch.setattr(sweep_service, "_notify", notify_slowly)
+    # Escalations written, notifications next: the moment the deadlock needed.
+    monkeypatch.setattr(sweep_service.Directory, "recipients", recipients_slowly)
     errors: list[BaseException] = []
 
     def sweep() -> None:
