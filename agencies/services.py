@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from agencies.access import forget_membership
 from agencies.models import AGENCY_ROLES, CENTRE_ROLES, Agency, Membership, Role
 from agencies.roles import role_group
-from cc112.history import attribute
+from cc112.history import apply_changes, attribute
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -72,13 +72,7 @@ def agency_update(
             {name: _("This field cannot be changed here.") for name in sorted(unknown)}
         )
     agency = Agency.objects.select_for_update().get(pk=agency.pk)
-    changed = []
-    for name, value in changes.items():
-        if isinstance(value, str):
-            value = value.strip()
-        if getattr(agency, name) != value:
-            setattr(agency, name, value)
-            changed.append(name)
+    changed = apply_changes(agency, changes)
     if not changed:
         return agency
     if agency.is_centre and not agency.is_active:

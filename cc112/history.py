@@ -57,3 +57,16 @@ class AuditedQuerySet(models.QuerySet):
         raise AuditedUpdateRefused(
             f"{self.model.__name__}.objects.bulk_update() leaves no history; use a service."
         )
+
+
+def apply_changes(instance: models.Model, changes: dict[str, object]) -> list[str]:
+    """Set ``changes`` on ``instance`` (text stripped); the names of the fields that changed,
+    for the history's reason."""
+    changed = []
+    for name, value in changes.items():
+        if isinstance(value, str):
+            value = value.strip()
+        if getattr(instance, name) != value:
+            setattr(instance, name, value)
+            changed.append(name)
+    return changed

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cc112.history import attribute
+from cc112.history import apply_changes, attribute
 from incidents.models import (
     Call,
     CallOutcome,
@@ -173,13 +173,7 @@ def incident_update(
             {name: _("This field cannot be changed here.") for name in sorted(unknown)}
         )
     incident = lock_incident(incident.pk)
-    changed = []
-    for name, value in changes.items():
-        if isinstance(value, str):
-            value = value.strip()
-        if getattr(incident, name) != value:
-            setattr(incident, name, value)
-            changed.append(name)
+    changed = apply_changes(incident, changes)
     if not changed:
         return incident
     if "category" in changed and not incident.category.is_active:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 
 import pytest
 from django.utils import translation
@@ -27,26 +26,11 @@ from sla.models import Clock, ClockKind, ClockState, Target
 from sla.presentation import clock_verdict
 from sla.services import clocks_follow_dispatch
 from tests.factories import AgencyFactory, CategoryFactory, make_dispatched_incident, make_incident
+from tests.sla.frozen import T0, WIT
 
-WIT = zoneinfo.ZoneInfo("Asia/Jayapura")
 K = ClockKind
 S = ClockState
 MINUTE = dt.timedelta(minutes=1)
-# A Tuesday morning; every test's wall clock starts here and only moves forward.
-T0 = dt.datetime(2025, 12, 16, 10, 0, tzinfo=WIT)
-
-
-@pytest.fixture
-def after(time_machine):  # type: ignore[no-untyped-def]
-    """Freeze the wall clock at T0; ``after(minutes=3)`` moves it to T0 + 3 min."""
-    time_machine.move_to(T0, tick=False)
-
-    def move(**delta: float) -> dt.datetime:
-        moment = T0 + dt.timedelta(**delta)
-        time_machine.move_to(moment, tick=False)
-        return moment
-
-    return move
 
 
 def clock_of(dispatch, kind: str) -> Clock:  # type: ignore[no-untyped-def]

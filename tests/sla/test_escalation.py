@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import zoneinfo
 
 import pytest
 from django.core import mail
@@ -26,31 +25,12 @@ from sla.services import escalation as sweep_service
 from sla.tasks import sweep_escalations
 from tests.factories import AgencyFactory, make_dispatched_incident, make_incident, make_member
 from tests.servers import require_postgres
+from tests.sla.frozen import T0, WIT
 
-WIT = zoneinfo.ZoneInfo("Asia/Jayapura")
 K = ClockKind
 A = Audience
 SECOND = dt.timedelta(seconds=1)
 MINUTE = dt.timedelta(minutes=1)
-T0 = dt.datetime(2025, 12, 16, 10, 0, tzinfo=WIT)
-
-
-@pytest.fixture
-def after(time_machine):  # type: ignore[no-untyped-def]
-    """Freeze the wall clock at T0; ``after(seconds=90)`` moves it to T0 + 90 s."""
-    time_machine.move_to(T0, tick=False)
-
-    def move(**delta: float) -> dt.datetime:
-        moment = T0 + dt.timedelta(**delta)
-        time_machine.move_to(moment, tick=False)
-        return moment
-
-    return move
-
-
-@pytest.fixture
-def duty_officer(world):  # type: ignore[no-untyped-def]
-    return make_member(world.police, Role.DUTY_OFFICER, username="police_duty")
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import smtplib
-import zoneinfo
 
 import pytest
 from django.conf import settings
@@ -13,7 +12,6 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import translation
 
-from agencies.models import Role
 from incidents.models import Priority
 from incidents.services import dispatch_cancel
 from sla.models import EmailStatus, Escalation, Notification
@@ -26,30 +24,11 @@ from sla.services import (
 )
 from sla.services.notifications import MAX_EMAIL_ATTEMPTS, TransientDeliveryError
 from sla.tasks import sweep_outbox
-from tests.factories import make_dispatched_incident, make_member
+from tests.factories import make_dispatched_incident
+from tests.sla.frozen import T0
 
-WIT = zoneinfo.ZoneInfo("Asia/Jayapura")
-T0 = dt.datetime(2025, 12, 16, 10, 0, tzinfo=WIT)
 # The acknowledge clock of a P1 dispatch at T0 reaches level 1 a minute later.
 FIRED_AT = T0 + dt.timedelta(seconds=60)
-
-
-@pytest.fixture
-def after(time_machine):  # type: ignore[no-untyped-def]
-    """Freeze the wall clock at T0; ``after(seconds=90)`` moves it to T0 + 90 s."""
-    time_machine.move_to(T0, tick=False)
-
-    def move(**delta: float) -> dt.datetime:
-        moment = T0 + dt.timedelta(**delta)
-        time_machine.move_to(moment, tick=False)
-        return moment
-
-    return move
-
-
-@pytest.fixture
-def duty_officer(world):  # type: ignore[no-untyped-def]
-    return make_member(world.police, Role.DUTY_OFFICER, username="police_duty")
 
 
 @pytest.fixture
