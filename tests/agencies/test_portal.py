@@ -82,9 +82,7 @@ def test_a_second_112_centre_is_refused(world, admin_user, portal):
     assert not Agency.objects.filter(code="damkar").exists()
 
 
-def test_agencies_are_edited_through_their_service_and_keep_their_code(
-    world, admin_user, portal
-):
+def test_agencies_are_edited_through_their_service_and_keep_their_code(world, admin_user, portal):
     url = reverse("admin:agencies_agency_change", args=(world.police.pk,))
     client = portal(admin_user)
     assert client.get(url).status_code == 200
