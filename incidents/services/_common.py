@@ -58,5 +58,10 @@ def event_time(at: datetime | None, *, not_before: datetime | None, field: str) 
 def lock_incident(incident_id: int) -> Incident:
     """Lock a case row. Every service that changes a case, its dispatches, its shares or who
     may see it locks the case first, so writers on one case queue instead of deadlocking or
-    each deciding access from a state the other is changing."""
-    return Incident.objects.select_for_update().get(pk=incident_id)
+    each deciding access from a state the other is changing.
+
+    FOR NO KEY UPDATE: it excludes the other writers all the same, but not the key-share lock
+    that a row pointing at the case takes when inserted, so the escalation sweep can write a
+    notification on a case whose clock it holds while a service holds the case and waits for
+    that clock (FOR UPDATE deadlocked there)."""
+    return Incident.objects.select_for_update(no_key=True).get(pk=incident_id)
