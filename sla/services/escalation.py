@@ -64,7 +64,7 @@ def escalations_fire_due(*, now: datetime | None = None, batch_size: int = BATCH
     several beats at once: a clock is claimed by one sweep (SKIP LOCKED), and the unique key on
     (clock, level) refuses a second firing even if that ever failed. A sweep killed mid-batch
     rolls its batch back; the next sweep fires it. A batch costs a fixed handful of queries,
-    however many rungs it fires, so the case rows it holds are held briefly.
+    however many rungs it fires, so the clocks it holds are held briefly.
     """
     fired = 0
     calendars: dict[int | None, Calendar] = {}
