@@ -211,6 +211,9 @@ CC112_PORTAL_URL = env_str("CC112_PORTAL_URL", "http://localhost:8000").rstrip("
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "cc112@localhost")
+# Well under the outbox's stale-claim time (5 min), so a hung mail server fails the attempt
+# before another worker takes the email over and sends it a second time.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -43,6 +43,7 @@ EMAIL_STATUS_COLOURS = {
     EmailStatus.SENT: "success",
     EmailStatus.FAILED: "danger",
     EmailStatus.NO_ADDRESS: "",
+    EmailStatus.WITHDRAWN: "",
 }
 
 

@@ -58,6 +58,22 @@ class OfficeHours:
         if not any(opens < closes for opens, closes in self.week.values()):
             raise ValueError("Office hours need at least one day with opening hours.")
 
+    def as_json(self) -> dict[str, list[str]]:
+        """The week as stored on a clock: {"0": ["07:30", "16:00"], ...} (0 = Monday)."""
+        return {
+            str(day): [opens.strftime("%H:%M:%S"), closes.strftime("%H:%M:%S")]
+            for day, (opens, closes) in sorted(self.week.items())
+        }
+
+    @classmethod
+    def from_json(cls, week: dict[str, list[str]]) -> OfficeHours:
+        return cls(
+            week={
+                int(day): (time.fromisoformat(opens), time.fromisoformat(closes))
+                for day, (opens, closes) in week.items()
+            }
+        )
+
     def _window(self, day: date) -> tuple[datetime, datetime] | None:
         hours = self.week.get(day.weekday())
         if hours is None or day in public_holidays(day.year):

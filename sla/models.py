@@ -124,6 +124,26 @@ class EscalationStep(models.Model):
             "percent": self.percent,
         }
 
+    def clean(self) -> None:
+        # The sweep climbs the ladder in order and stops at the first rung not yet due, so a
+        # higher level must fall due later, or it would wait behind a lower one.
+        if self.level is None or self.percent is None:
+            return
+        others = EscalationStep.objects.exclude(pk=self.pk)
+        below = others.filter(level__lt=self.level, percent__gte=self.percent).first()
+        above = others.filter(level__gt=self.level, percent__lte=self.percent).first()
+        clash = below or above
+        if clash:
+            raise ValidationError(
+                {
+                    "percent": _(
+                        "Higher levels need a higher percentage: level %(level)s is at "
+                        "%(percent)s%%."
+                    )
+                    % {"level": clash.level, "percent": clash.percent}
+                }
+            )
+
 
 class Weekday(models.IntegerChoices):
     MONDAY = 0, _("Monday")
@@ -209,6 +229,9 @@ class Clock(models.Model):
         _("counts office hours only"),
         default=False,
     )
+    # The opening hours the clock counts, as they were when it started ({"0": ["07:30:00",
+    # "16:00:00"], ...}); a later change to the agency's hours does not move a running clock.
+    office_week = models.JSONField(null=True, blank=True, editable=False)
     started_at = models.DateTimeField(_("started at"))
     due_at = models.DateTimeField(_("due at"))
     state = models.CharField(
@@ -313,6 +336,7 @@ class EmailStatus(models.TextChoices):
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
     NO_ADDRESS = "no_address", _("No email address")
+    WITHDRAWN = "withdrawn", _("Not sent: the case is no longer theirs to see")
 
 
 class Notification(models.Model):

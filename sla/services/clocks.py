@@ -6,6 +6,7 @@ escalation sweep takes a clock and its case with SKIP LOCKED, so it never waits 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -48,14 +49,19 @@ def calendar_for(agency: Agency | None) -> Calendar:
     return OfficeHours(week=week) if week else OfficeHours()
 
 
-def calendar_of(clock: Clock, cache: dict[int | None, Calendar] | None = None) -> Calendar:
+def calendar_of(clock: Clock, cache: dict[str, Calendar] | None = None) -> Calendar:
+    """The calendar a clock started with (its stored office week), never the agency's hours
+    of today: a running clock is measured against one calendar from start to stop."""
     if not clock.working_time:
         return AlwaysOpen()
-    if cache is not None and clock.agency_id in cache:
-        return cache[clock.agency_id]
-    calendar = calendar_for(clock.agency)
+    if clock.office_week is None:  # started before weeks were stored on clocks
+        return calendar_for(clock.agency)
+    key = json.dumps(clock.office_week, sort_keys=True)
+    if cache is not None and key in cache:
+        return cache[key]
+    calendar = OfficeHours.from_json(clock.office_week)
     if cache is not None:
-        cache[clock.agency_id] = calendar
+        cache[key] = calendar
     return calendar
 
 
@@ -119,6 +125,7 @@ def _start(
             agency_id=agency.pk if agency else None,
         ),
         working_time=calendar.counts_working_time,
+        office_week=calendar.as_json() if isinstance(calendar, OfficeHours) else None,
         started_at=started_at,
     )
     clock.due_at = calendar.add(started_at, clock.target)

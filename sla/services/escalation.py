@@ -24,6 +24,7 @@ FIRE_COLUMNS = (
     "agency_id",
     "target",
     "working_time",
+    "office_week",
     "started_at",
     "next_level",
     "flagged_for_evaluation",
@@ -67,7 +68,7 @@ def escalations_fire_due(*, now: datetime | None = None, batch_size: int = BATCH
     however many rungs it fires, so the clocks it holds are held briefly.
     """
     fired = 0
-    calendars: dict[int | None, Calendar] = {}
+    calendars: dict[str, Calendar] = {}
     while True:
         with transaction.atomic():
             moment = now or timezone.now()
@@ -94,7 +95,7 @@ def _fire_batch(
     clocks: list[Clock],
     steps: list[EscalationStep],
     now: datetime,
-    calendars: dict[int | None, Calendar],
+    calendars: dict[str, Calendar],
 ) -> tuple[list[Escalation], list[int]]:
     """Escalations and notifications for a claimed batch: (escalations, ids to email)."""
     done: dict[int, set[int]] = {}

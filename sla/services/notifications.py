@@ -67,7 +67,12 @@ def notification_email_send(notification_id: int) -> str:
     notification = Notification.objects.select_related(
         "recipient", "incident", "escalation__clock__agency"
     ).get(pk=notification_id)
-    address = notification.recipient.email
+    notification.email_claimed_at = now  # the claim's token: only this claim may finish it
+    recipient = notification.recipient
+    # A late email (a broker outage, retries) goes only to one who may still see the case.
+    if not Notification.objects.visible_to(recipient).filter(pk=notification_id).exists():
+        return _finish(notification, EmailStatus.WITHDRAWN, "")
+    address = recipient.email
     if not address:
         return _finish(notification, EmailStatus.NO_ADDRESS, "")
     subject, body = _render(notification)
@@ -83,7 +88,12 @@ def notification_email_send(notification_id: int) -> str:
 
 
 def _finish(notification: Notification, status: str, error: str, *, sent: bool = False) -> str:
-    Notification.objects.filter(pk=notification.pk).update(
+    """Record the outcome, unless the claim went stale and another worker took the row over."""
+    Notification.objects.filter(
+        pk=notification.pk,
+        email_status=EmailStatus.SENDING,
+        email_claimed_at=notification.email_claimed_at,
+    ).update(
         email_status=status,
         email_error=error,
         email_sent_at=timezone.now() if sent else None,

@@ -8,6 +8,7 @@ import pytest
 from django.utils import translation
 
 from agencies.models import AgencyKind, WorkingHours
+from agencies.services import agency_update
 from cc112.errors import TransitionRefused
 from incidents.models import DispatchStatus, Priority
 from incidents.services import (
@@ -22,7 +23,7 @@ from incidents.services import (
     incident_dispatch,
     incident_update,
 )
-from sla.models import Clock, ClockKind, ClockState, Target
+from sla.models import Clock, ClockKind, ClockState, OfficeDay, Target
 from sla.presentation import clock_verdict
 from sla.services import clocks_follow_dispatch
 from tests.factories import AgencyFactory, CategoryFactory, make_dispatched_incident, make_incident
@@ -417,6 +418,29 @@ def test_an_office_hours_agency_counts_only_its_working_time(world, social_offic
 
     acknowledge.refresh_from_db()
     assert (acknowledge.state, acknowledge.elapsed) == (S.MET, 10 * MINUTE)
+
+
+def test_a_running_clock_keeps_the_calendar_it_started_with(world, social_office, time_machine):
+    friday = dt.datetime(2025, 12, 19, 16, 25, tzinfo=WIT)
+    time_machine.move_to(friday, tick=False)
+    _incident, [dinsos] = make_dispatched_incident(
+        world.operator, [social_office], priority=Priority.P3
+    )
+    # Over the weekend the office goes 24/7 and its Monday hours change; this case still
+    # counts the week it was dispatched under.
+    agency_update(agency=social_office, actor=None, changes={"working_hours": WorkingHours.ALWAYS})
+    OfficeDay.objects.create(agency=social_office, weekday=0, opens=dt.time(9), closes=dt.time(12))
+
+    time_machine.move_to(dt.datetime(2025, 12, 22, 7, 35, tzinfo=WIT), tick=False)
+    dispatch_acknowledge(dispatch=dinsos, actor=world.operator)
+
+    acknowledge = clock_of(dinsos, K.ACKNOWLEDGE)
+    assert acknowledge.due_at == dt.datetime(2025, 12, 22, 7, 40, tzinfo=WIT)
+    assert (acknowledge.state, acknowledge.elapsed) == (S.MET, 10 * MINUTE)
+    # A case dispatched now counts every second.
+    social_office.refresh_from_db()
+    _later, [fresh] = make_dispatched_incident(world.operator, [social_office])
+    assert clock_of(fresh, K.ACKNOWLEDGE).working_time is False
 
 
 # --- Who sees which clocks -----------------------------------------------------------------------

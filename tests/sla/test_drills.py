@@ -31,6 +31,7 @@ from django.db import connection
 from django.utils import timezone
 
 from agencies.models import Role
+from incidents.models import Incident
 from incidents.services import (
     dispatch_acknowledge,
     dispatch_mark_on_scene,
@@ -321,6 +322,9 @@ def test_a_breach_escalates_once_per_level_with_two_workers_and_beat(drill, worl
 
 KILL_CASES = 15
 KILL_AGENCIES = 5  # each case is dispatched to every agency: 2 clocks each, 3 rungs per clock
+# More overdue clocks on those cases, so the sweeps (about 3 ms a rung, batched) run for
+# seconds and a kill finds a batch in flight; written in bulk, as the sweep is what is drilled.
+KILL_BACKLOG = 1500
 
 
 def test_a_worker_killed_inside_a_sweep_leaves_every_rung_fired_once(drill, world):  # type: ignore[no-untyped-def]
@@ -344,9 +348,23 @@ def test_a_worker_killed_inside_a_sweep_leaves_every_rung_fired_once(drill, worl
             actor=world.operator,
             at=an_hour_ago + timedelta(seconds=30),
         )
+    cases = list(Incident.objects.order_by("pk"))
+    Clock.objects.bulk_create(
+        Clock(
+            incident=cases[n % len(cases)],
+            kind=ClockKind.ACKNOWLEDGE,
+            agency=agencies[n % len(agencies)],
+            target=timedelta(seconds=1),
+            started_at=an_hour_ago,
+            due_at=an_hour_ago + timedelta(seconds=1),
+            next_level=1,
+            next_escalation_at=an_hour_ago + timedelta(seconds=1),
+        )
+        for n in range(KILL_BACKLOG)
+    )
     rungs = len(ladder())
     expected = Clock.objects.running().count() * rungs
-    assert expected == KILL_CASES * KILL_AGENCIES * 2 * rungs
+    assert expected == (KILL_CASES * KILL_AGENCIES * 2 + KILL_BACKLOG) * rungs
 
     started = time.monotonic()
     workers = {w.name: w for w in drill.start(["w1", "w2"], ["beat"])[:2]}

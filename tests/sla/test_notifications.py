@@ -22,6 +22,7 @@ from sla.services import (
     notifications_mark_read,
     outbox_pending_ids,
 )
+from sla.services import notifications as outbox
 from sla.services.notifications import MAX_EMAIL_ATTEMPTS, TransientDeliveryError
 from sla.tasks import sweep_outbox
 from tests.factories import make_dispatched_incident
@@ -235,6 +236,36 @@ def test_the_outbox_hands_out_again_a_send_whose_worker_died(world, escalated, a
     after(seconds=60 + 6 * 60)
     assert notification.pk in outbox_pending_ids()
     assert notification_for(world.supervisor).email_status == EmailStatus.PENDING
+
+
+def test_a_hung_send_taken_over_by_another_worker_does_not_overwrite_its_outcome(
+    world, escalated, after, monkeypatch
+):
+    notification = notification_for(world.supervisor)
+    real_send = outbox.send_mail
+
+    def hung_then_sent(*args, **kwargs):  # type: ignore[no-untyped-def]
+        # While the first worker hangs, its claim goes stale and a second worker sends it.
+        after(seconds=60 + 6 * 60)
+        outbox_pending_ids()
+        monkeypatch.setattr(outbox, "send_mail", real_send)
+        assert notification_email_send(notification.pk) == EmailStatus.SENT
+        raise smtplib.SMTPServerDisconnected("finally gave up")
+
+    monkeypatch.setattr(outbox, "send_mail", hung_then_sent)
+    with pytest.raises(TransientDeliveryError):
+        notification_email_send(notification.pk)
+
+    assert notification_for(world.supervisor).email_status == EmailStatus.SENT
+    assert len(mail.outbox) == 1
+
+
+def test_an_email_is_not_sent_to_one_who_lost_the_case_meanwhile(world, duty_officer, escalated):
+    dispatch_cancel(dispatch=escalated.dispatches.get(), actor=world.operator, reason="Salah")
+
+    notification = notification_for(duty_officer)
+    assert notification_email_send(notification.pk) == EmailStatus.WITHDRAWN
+    assert mail.outbox == []
 
 
 def test_the_outbox_task_delivers_what_is_waiting(world, duty_officer, escalated, after):

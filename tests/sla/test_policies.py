@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from incidents.models import Priority
 from sla.models import ClockKind, EscalationStep, Target
@@ -163,3 +164,16 @@ def test_a_second_target_for_one_agency_and_category_is_refused(world, fire, edi
             category=fire,
             target=MINUTE,
         )
+
+
+def test_a_higher_level_must_fall_due_later(db):
+    level_2 = EscalationStep.objects.get(level=2)
+    level_2.percent = 250  # after level 3's 200 %
+    with translation.override("en"), pytest.raises(ValidationError) as error:
+        level_2.full_clean()
+    assert "level 3 is at 200%" in str(error.value.message_dict["percent"])
+
+    level_4 = EscalationStep(level=4, percent=120)
+    with pytest.raises(ValidationError):
+        level_4.full_clean()
+    EscalationStep(level=4, percent=300).full_clean()
