@@ -22,6 +22,7 @@ from django.template.response import TemplateResponse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from cc112.errors import ActionForbidden, DomainError
+from cc112.history import attribute
 
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
@@ -164,6 +165,25 @@ class ServiceAdminMixin:
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         """Saved already by the form's service call."""
+
+
+class AttributedSaveMixin:
+    """For setup rows that have no service of their own (categories, service-level policies):
+    the admin's save and delete still leave the actor and a reason in their history."""
+
+    def save_model(self, request: HttpRequest, obj: models.Model, form: Any, change: bool) -> None:
+        verb = "changed" if change else "added"
+        attribute(obj, actor=request.user, reason=f"{obj._meta.model_name} {verb}")
+        super().save_model(request, obj, form, change)  # type: ignore[misc]
+
+    def delete_model(self, request: HttpRequest, obj: models.Model) -> None:
+        attribute(obj, actor=request.user, reason=f"{obj._meta.model_name} deleted")
+        super().delete_model(request, obj)  # type: ignore[misc]
+
+    def delete_queryset(self, request: HttpRequest, queryset: models.QuerySet) -> None:
+        # One by one, so each row's history carries the actor (a queryset delete would not).
+        for obj in queryset:
+            self.delete_model(request, obj)
 
 
 def safe_next(request: HttpRequest, default: str) -> str:

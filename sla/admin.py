@@ -6,9 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
 from django.db.models import Case, IntegerField, QuerySet, Value, When
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -17,8 +16,9 @@ from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
-from cc112.admin_errors import ReadOnlyHistoryMixin
-from cc112.history import attribute
+from cc112.admin_errors import AttributedSaveMixin, ReadOnlyHistoryMixin
+from cc112.moments import local_moment
+from incidents.admin.base import ScopedRowsMixin
 from sla.models import (
     Clock,
     ClockState,
@@ -47,25 +47,12 @@ EMAIL_STATUS_COLOURS = {
 }
 
 
-class PolicyAdmin(ReadOnlyHistoryMixin, SimpleHistoryAdmin, ModelAdmin):
-    """Policies have no service of their own; the admin save still leaves actor and reason.
+class PolicyAdmin(AttributedSaveMixin, ReadOnlyHistoryMixin, SimpleHistoryAdmin, ModelAdmin):
+    """Policies are saved by the admin, with actor and reason (``AttributedSaveMixin``).
 
-    A change applies to clocks started from then on; running clocks keep the target they
-    started with, so a case is measured against what was promised when it came in.
+    A change applies to clocks started from then on; running clocks keep the target and the
+    calendar they started with, so a case is measured against what was promised when it came in.
     """
-
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        verb = "changed" if change else "added"
-        attribute(obj, actor=request.user, reason=f"{obj._meta.model_name} {verb}")
-        super().save_model(request, obj, form, change)
-
-    def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        attribute(obj, actor=request.user, reason=f"{obj._meta.model_name} deleted")
-        super().delete_model(request, obj)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
-        for obj in queryset:
-            self.delete_model(request, obj)
 
 
 @admin.register(Target)
@@ -102,31 +89,14 @@ class OfficeDayAdmin(PolicyAdmin):
     list_select_related = ("agency",)
 
 
-class ReadOnlyScopedAdmin(ModelAdmin):
-    """Rows come from ``visible_to``; nothing is added, changed or deleted here; a row out of
-    scope answers 404 like a missing one."""
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        queryset = self.model.objects.visible_to(request.user)  # type: ignore[attr-defined]
-        ordering = self.get_ordering(request)
-        return queryset.order_by(*ordering) if ordering else queryset
-
-    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None):  # type: ignore[no-untyped-def]
-        obj = super().get_object(request, object_id, from_field)
-        if obj is None:
-            raise Http404(
-                _("There is no %(name)s with this number that you can see.")
-                % {"name": self.opts.verbose_name}
-            )
-        return obj
+class ReadOnlyScopedAdmin(ScopedRowsMixin, ModelAdmin):
+    """Clocks and notifications: the case data rule of ``ScopedRowsMixin``; nothing is added or
+    changed here (the services do it)."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -201,7 +171,7 @@ class ClockAdmin(ReadOnlyScopedAdmin):
     @display(description=_("escalations"))
     def escalation_list(self, obj: Clock) -> str:
         fired = [
-            f"{escalation} · {timezone.localtime(escalation.fired_at):%d-%m-%Y %H:%M:%S}"
+            f"{escalation} · {local_moment(escalation.fired_at)}"
             for escalation in obj.escalations.all()
         ]
         return "; ".join(fired) or "-"
@@ -265,7 +235,7 @@ class NotificationAdmin(ReadOnlyScopedAdmin):
         # Opening one's own notification is reading it: showing the page (a GET by one who may
         # view it), never a refused POST. ``get_object`` is scoped: another's answers 404.
         if request.method == "GET":
-            notification = self.get_object(request, unquote(object_id))
+            notification = self.scoped_object(request, object_id)
             if self.has_view_permission(request, notification):
                 notifications_mark_read(user=request.user, ids=[notification.pk])
         return super().change_view(request, object_id, form_url, extra_context)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cc112.moments import local_moment
 from sla.models import Clock, ClockKind, Escalation
 
 
@@ -44,10 +45,6 @@ def whose(clock: Clock) -> str:
     return clock.agency.short_name
 
 
-def when(at) -> str:  # type: ignore[no-untyped-def]
-    return formats.date_format(timezone.localtime(at), "d-m-Y H:i:s")
-
-
 def escalation_headline(escalation: Escalation, clock: Clock) -> str:
     return _(
         "Escalation level %(level)s (%(percent)s%% of target): %(whose)s has yet to "
@@ -58,7 +55,7 @@ def escalation_headline(escalation: Escalation, clock: Clock) -> str:
         "whose": whose(clock),
         "step": step_text(clock.kind),
         "target": duration_text(clock.target),
-        "due": when(clock.due_at),
+        "due": local_moment(clock.due_at),
     }
 
 
@@ -74,13 +71,13 @@ def clock_verdict(clock: Clock, now=None) -> str:  # type: ignore[no-untyped-def
         if now <= clock.due_at:
             return _("%(left)s left (due %(due)s)") % {
                 "left": duration_text(left),
-                "due": when(clock.due_at),
+                "due": local_moment(clock.due_at),
             }
         return _("Overdue by %(late)s: %(whose)s has yet to %(step)s (due %(due)s)") % {
             "late": duration_text(left),
             "whose": whose(clock),
             "step": step_text(clock.kind),
-            "due": when(clock.due_at),
+            "due": local_moment(clock.due_at),
         }
     if clock.state == ClockState.MET:
         return _("Met in %(elapsed)s") % {"elapsed": duration_text(clock.elapsed)}

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 from django.contrib.admin.utils import unquote
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils import formats, timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -15,6 +14,7 @@ from unfold.admin import ModelAdmin
 from unfold.utils import display_for_label
 
 from cc112.admin_errors import ReadOnlyHistoryMixin
+from cc112.moments import local_moment
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -40,20 +40,18 @@ def stamp(at: datetime | None, user: AbstractBaseUser | None) -> str:
     """When and by whom, in the centre's time zone, to the second (targets are in seconds)."""
     if at is None:
         return "-"
-    when = formats.date_format(timezone.localtime(at), "d-m-Y H:i:s")
+    when = local_moment(at)
     return f"{when} · {person(user)}" if user is not None else when
 
 
-class ScopedAdmin(ReadOnlyHistoryMixin, SimpleHistoryAdmin, ModelAdmin):
-    """An admin over calls, cases, dispatches or notes.
+class ScopedRowsMixin:
+    """For every admin over case data (cases, dispatches, notes, calls, clocks, notifications).
 
     1. Every row comes from ``Model.objects.visible_to(user)``: lists, search, filters,
        autocomplete, change pages, history and actions alike.
     2. A row outside the user's scope answers 404, exactly like one that does not exist.
-    3. Nothing is deleted, and history is read-only: a revert would write around the services.
+    3. Nothing is deleted.
     """
-
-    list_filter_submit = True
 
     def scoped_queryset(self, request: HttpRequest) -> models.QuerySet:
         return self.model.objects.visible_to(request.user)  # type: ignore[attr-defined]
@@ -86,6 +84,13 @@ class ScopedAdmin(ReadOnlyHistoryMixin, SimpleHistoryAdmin, ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return False
+
+
+class ScopedAdmin(ScopedRowsMixin, ReadOnlyHistoryMixin, SimpleHistoryAdmin, ModelAdmin):
+    """An admin over calls, cases, dispatches or notes: scoped rows (``ScopedRowsMixin``) and a
+    history that is read-only (a revert would write around the services)."""
+
+    list_filter_submit = True
 
     # --- History -------------------------------------------------------------------------------
 

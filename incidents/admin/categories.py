@@ -14,13 +14,14 @@ from unfold.decorators import display
 from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget
 
 from agencies.models import Agency
-from cc112.admin_errors import ReadOnlyHistoryMixin
-from cc112.history import attribute
+from cc112.admin_errors import AttributedSaveMixin, ReadOnlyHistoryMixin
 from incidents.models import Category
 
 
 @admin.register(Category)
-class CategoryAdmin(ReadOnlyHistoryMixin, SimpleHistoryAdmin, ModelAdmin):
+class CategoryAdmin(AttributedSaveMixin, ReadOnlyHistoryMixin, SimpleHistoryAdmin, ModelAdmin):
+    """Categories have no service of their own: saved here with actor and reason."""
+
     list_display = (
         "code",
         "name_id",
@@ -51,12 +52,6 @@ class CategoryAdmin(ReadOnlyHistoryMixin, SimpleHistoryAdmin, ModelAdmin):
             kwargs["queryset"] = Agency.objects.partners()
             kwargs["widget"] = UnfoldAdminCheckboxSelectMultipleWidget
         return super().formfield_for_manytomany(db_field, request, **kwargs)
-
-    # Categories have no service of their own; the admin save still leaves actor and reason.
-    def save_model(self, request: HttpRequest, obj: Category, form: Any, change: bool) -> None:
-        reason = "category changed" if change else "category added"
-        attribute(obj, actor=request.user, reason=reason)
-        super().save_model(request, obj, form, change)
 
     # Cases point at their category; a category is retired (inactive), never deleted.
     def has_delete_permission(self, request: HttpRequest, obj: Category | None = None) -> bool:

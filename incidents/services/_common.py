@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from agencies.access import acts_for_centre, works_for_agency
 from cc112.errors import ActionForbidden
+from cc112.moments import local_moment
 from incidents.models import Incident
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ def event_time(at: datetime | None, *, not_before: datetime | None, field: str) 
         raise ValidationError(
             {
                 field: _("The time cannot be before %(earlier)s.")
-                % {"earlier": timezone.localtime(not_before).strftime("%d-%m-%Y %H:%M:%S")}
+                % {"earlier": local_moment(not_before)}
             }
         )
     return at
