@@ -197,11 +197,3 @@ class Directory:
                 for user_id, email in self.members(role, where):
                     found.setdefault(user_id, (_AUDIENCE_OF[role], email))
         return found
-
-
-def recipients(clock: Clock, step: EscalationStep) -> dict[int, str]:
-    """user id → the audience they are told as, for one rung of one clock."""
-    return {
-        user_id: audience
-        for user_id, (audience, _email) in Directory().recipients(clock, step).items()
-    }

@@ -40,7 +40,7 @@ from incidents.services import (
 )
 from sla.models import Clock, ClockKind, ClockState, Escalation, Notification, Target
 from sla.services.clocks import calendar_of, ladder, step_due_at
-from sla.services.escalation import recipients
+from sla.services.escalation import Directory
 from tests.factories import AgencyFactory, CategoryFactory, make_member
 from tests.servers import require_postgres, require_redis_server
 from tests.sla.processes import Drill, wait_for
@@ -174,7 +174,7 @@ def assert_exactly_once(*, late_by: timedelta | None = None) -> dict[tuple[int, 
             told = Counter(n.recipient_id for n in escalation.notifications.all())
             assert all(n == 1 for n in told.values())
             if (clock.agency_id, level) not in audience:
-                audience[clock.agency_id, level] = set(recipients(clock, steps[level]))
+                audience[clock.agency_id, level] = set(Directory().recipients(clock, steps[level]))
             assert set(told) == audience[clock.agency_id, level], (
                 f"recipients of level {level} of clock {clock.pk}"
             )
