@@ -51,6 +51,19 @@ def may_share_cases(user: AbstractBaseUser | AnonymousUser) -> bool:
     )
 
 
+def may_manage_api_keys(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Issues and revokes partners' API keys: administrators and the 112 coordinator."""
+    return bool(user.is_active and (user.is_superuser or has_centre_role(user, Role.COORDINATOR)))
+
+
+def may_report_cases(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Opens cases: the centre, and the staff (or systems) of an agency allowed to report."""
+    if acts_for_centre(user):
+        return True
+    membership = membership_of(user)
+    return bool(is_agency_staff(user) and membership and membership.agency.may_report_cases)
+
+
 def works_for_agency(user: AbstractBaseUser | AnonymousUser, agency_id: int) -> bool:
     """Acts on an agency's dispatches: its own members, and the centre recording what an agency
     radios in."""

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from rest_framework_api_key.models import AbstractAPIKey, BaseAPIKeyManager
 from simple_history.models import HistoricalRecords
 
 from agencies.querysets import AgencyQuerySet, MembershipQuerySet
@@ -45,6 +47,14 @@ class Agency(models.Model):
     phone = models.CharField(_("duty phone"), max_length=32, blank=True)
     email = models.EmailField(_("duty email"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    may_report_cases = models.BooleanField(
+        _("may report cases"),
+        default=False,
+        help_text=_(
+            "The agency's staff and systems may open cases themselves (e.g. BMKG's warnings); "
+            "the 112 centre then dispatches them."
+        ),
+    )
     # Each agency's users belong to its group; guardian grants case access to the group.
     group = models.OneToOneField(
         Group, on_delete=models.PROTECT, related_name="agency", editable=False
@@ -118,3 +128,56 @@ class Membership(models.Model):
     @property
     def is_centre_role(self) -> bool:
         return self.role in CENTRE_ROLES
+
+
+class ApiKeyManager(BaseAPIKeyManager):
+    def get_usable_keys(self):  # type: ignore[no-untyped-def]
+        return super().get_usable_keys().select_related("account", "agency")
+
+
+class ApiKey(AbstractAPIKey):
+    """A partner system's key. It acts as its own account, a member of one agency, so it sees
+    and does exactly what that agency's staff would; shown once, stored hashed (the library's
+    SHA-512 of a random 32-character secret)."""
+
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="api_keys", verbose_name=_("agency")
+    )
+    account = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="api_key",
+        editable=False,
+        verbose_name=_("account"),
+    )
+    requests_per_minute = models.PositiveIntegerField(
+        _("requests per minute"),
+        default=120,
+        validators=[MinValueValidator(1), MaxValueValidator(100_000)],
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("created by"),
+    )
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("revoked by"),
+    )
+
+    history = HistoricalRecords(excluded_fields=["last_used_at"])
+    objects = ApiKeyManager()
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agencies.access import forget_membership
-from agencies.models import AGENCY_ROLES, CENTRE_ROLES, Agency, Membership, Role
+from agencies.access import forget_membership, may_manage_api_keys
+from agencies.models import AGENCY_ROLES, CENTRE_ROLES, Agency, ApiKey, Membership, Role
 from agencies.roles import role_group
+from cc112.errors import ActionForbidden
 from cc112.history import apply_changes, attribute
 
 if TYPE_CHECKING:
@@ -56,7 +60,16 @@ def agency_create(
 
 # What an agency's record may change after creation; its code names its group and references.
 AGENCY_UPDATABLE_FIELDS = frozenset(
-    {"name", "short_name", "kind", "working_hours", "phone", "email", "is_active"}
+    {
+        "name",
+        "short_name",
+        "kind",
+        "working_hours",
+        "phone",
+        "email",
+        "is_active",
+        "may_report_cases",
+    }
 )
 
 
@@ -133,3 +146,83 @@ def membership_end(*, membership: Membership, actor: AbstractBaseUser | None) ->
         user.save(update_fields=["is_staff"])
     forget_membership(user)
     return membership
+
+
+# A key's last use is written at most this often: one UPDATE per request would make every read
+# a write.
+API_KEY_LAST_USE_PRECISION = timedelta(minutes=1)
+
+
+def _require_key_rights(actor: AbstractBaseUser | None) -> None:
+    if actor is not None and not may_manage_api_keys(actor):
+        raise ActionForbidden(_("Only an administrator or the 112 coordinator manages API keys."))
+
+
+@transaction.atomic
+def api_key_create(
+    *,
+    agency: Agency,
+    name: str,
+    actor: AbstractBaseUser | None,
+    expires_at: datetime | None = None,
+    requests_per_minute: int | None = None,
+) -> tuple[ApiKey, str]:
+    """Issue a key for a partner system; the secret is returned here once and never stored.
+
+    The key gets its own account, a member of the agency (the centre's keys as operators,
+    partners' as staff), so every rule that scopes a person scopes the key the same way and the
+    history names the key as the actor.
+    """
+    _require_key_rights(actor)
+    if not agency.is_active:
+        raise ValidationError({"agency": _("This agency is switched off.")})
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expiry_date": _("The expiry must be in the future.")})
+    api_key = ApiKey(agency=agency, name=name.strip(), expiry_date=expires_at, created_by=actor)
+    if requests_per_minute is not None:
+        api_key.requests_per_minute = requests_per_minute
+    secret = ApiKey.objects.assign_key(api_key)
+    account = get_user_model()(
+        username=f"apikey-{api_key.prefix}",
+        first_name=api_key.name[:150],
+        last_name="(API)",
+    )
+    account.set_unusable_password()
+    api_key.account = account
+    api_key.full_clean(exclude=["account", "id"])
+    account.save()
+    role = Role.OPERATOR if agency.is_centre else Role.STAFF
+    membership_create(user=account, agency=agency, role=role, actor=actor)
+    api_key.account = account
+    attribute(api_key, actor=actor, reason="API key issued")
+    api_key.save()
+    return api_key, secret
+
+
+@transaction.atomic
+def api_key_revoke(*, api_key: ApiKey, actor: AbstractBaseUser | None, reason: str = "") -> ApiKey:
+    """Stop a key at once: it fails authentication, and its account loses the agency's cases."""
+    _require_key_rights(actor)
+    api_key = ApiKey.objects.select_for_update().select_related("account").get(pk=api_key.pk)
+    if api_key.revoked:
+        return api_key
+    api_key.revoked = True
+    api_key.revoked_at = timezone.now()
+    api_key.revoked_by = actor
+    attribute(api_key, actor=actor, reason=("API key revoked: " + reason.strip()).strip(": "))
+    api_key.save()
+    for membership in Membership.objects.filter(user=api_key.account, is_active=True):
+        membership_end(membership=membership, actor=actor)
+    account = api_key.account
+    account.is_active = False
+    account.save(update_fields=["is_active"])
+    return api_key
+
+
+def api_key_mark_used(api_key: ApiKey, *, now: datetime | None = None) -> None:
+    """Record a key's last use, to the minute (a bookkeeping write, not an audited change)."""
+    now = now or timezone.now()
+    if api_key.last_used_at and now - api_key.last_used_at < API_KEY_LAST_USE_PRECISION:
+        return
+    ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+    api_key.last_used_at = now

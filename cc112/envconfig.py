@@ -89,6 +89,14 @@ def env_database(name: str, default: str) -> dict:
     return config
 
 
+def env_cache(name: str, default: str) -> dict:
+    url = _raw(name) or default
+    try:
+        return environ.Env.cache_url_config(url)
+    except Exception as exc:  # environ raises several types for a malformed URL
+        raise ImproperlyConfigured(f"{name} is not a usable cache URL: {exc}") from None
+
+
 def env_broker_url(name: str, default: str) -> str:
     url = _raw(name) or default
     scheme = url.split("://", 1)[0]

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from cc112.envconfig import (
     env_bool,
     env_broker_url,
+    env_cache,
     env_database,
     env_int,
     env_list,
@@ -49,6 +50,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework_api_key",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "guardian",
     "simple_history",
     "agencies",
@@ -215,12 +220,46 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "cc112@localhost")
 # before another worker takes the email over and sends it a second time.
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
 
+# --- REST API (/api/v1/) ----------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Partners' systems send `Authorization: Api-Key <key>`; the portal's pages use the session
+    # (with CSRF).
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "cc112.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["cc112.api.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "cc112.api.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+SPECTACULAR_SETTINGS = {
+    "TITLE": "cc112 API",
+    "DESCRIPTION": (BASE_DIR / "cc112" / "api" / "guide.md").read_text(encoding="utf-8"),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayRequestDuration": True},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "cc112.api.schema.document_error_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStatusEnum": "incidents.models.IncidentStatus",
+        "DispatchStatusEnum": "incidents.models.DispatchStatus",
+        "PriorityEnum": "incidents.models.Priority",
+    },
+}
+
+# The throttle counts each key's requests here; set CACHE_URL (redis://...) when several web
+# processes serve the API, so they count together.
+CACHES = {"default": env_cache("CACHE_URL", "locmemcache://")}
 
 UNFOLD = {
     "SITE_TITLE": _("cc112 — Call Center 112"),

@@ -198,6 +198,16 @@ class Incident(models.Model):
         related_name="incidents_taken",
         verbose_name=_("operator"),
     )
+    reported_by_agency = models.ForeignKey(
+        Agency,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("reported by agency"),
+        help_text=_("A partner that opened the case itself; it keeps seeing the case."),
+    )
     received_at = models.DateTimeField(_("received at (T0)"))
     first_dispatched_at = models.DateTimeField(
         _("first dispatched at (T1)"), null=True, blank=True, editable=False
@@ -227,6 +237,8 @@ class Incident(models.Model):
             models.Index(fields=["-received_at"], name="incident_received"),
             models.Index(fields=["status", "-received_at"], name="incident_status_received"),
             models.Index(fields=["operator", "received_at"], name="incident_operator_received"),
+            # Partners sync with ?updated_since= ordered by updated_at.
+            models.Index(fields=["updated_at", "id"], name="incident_updated"),
         ]
 
     def __str__(self) -> str:
@@ -477,3 +489,27 @@ class Share(models.Model):
         return self.revoked_at is None and (
             self.expires_at is None or self.expires_at > timezone.now()
         )
+
+
+class IdempotentRequest(models.Model):
+    """The first answer to a POST sent with an ``Idempotency-Key``, replayed to its retries.
+
+    Keys are per account (a person or an API key): two partners may pick the same key.
+    """
+
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField(null=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "key"], name="one_answer_per_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key

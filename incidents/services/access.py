@@ -1,7 +1,7 @@
 """Who may see a case: guardian object permissions, written here and nowhere else.
 
-An agency sees a case while it has a dispatch on it that was not cancelled (declined and
-resolved ones included: it worked on the case), or while the case is shared with it. A person
+An agency sees a case it reported itself, a case it has a dispatch on that was not cancelled
+(declined and resolved ones included: it worked on the case), or a case shared with it. A person
 sees a case shared with them. Every change of those facts calls :func:`access_sync_agency` or
 :func:`access_sync_user`, which derive the permission from the facts, so running one twice or
 late never leaves access that the facts do not justify.
@@ -35,7 +35,10 @@ VIEW_INCIDENT = "incidents.view_incident"
 def access_sync_agency(*, incident: Incident, agency: Agency) -> bool:
     """Grant or withdraw an agency's view of a case from its dispatches and shares."""
     entitled = (
-        incident.dispatches.filter(agency=agency).exclude(status=DispatchStatus.CANCELLED).exists()
+        incident.reported_by_agency_id == agency.pk
+        or incident.dispatches.filter(agency=agency)
+        .exclude(status=DispatchStatus.CANCELLED)
+        .exists()
         or Share.objects.active().filter(incident=incident, agency=agency).exists()
     )
     if entitled:

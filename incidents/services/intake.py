@@ -12,6 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from agencies.access import acts_for_centre, agency_of, may_report_cases
+from cc112.errors import ActionForbidden
 from cc112.history import apply_changes, attribute
 from incidents.models import (
     Call,
@@ -22,6 +24,7 @@ from incidents.models import (
     ReferenceSequence,
 )
 from incidents.services._common import event_time, lock_incident, require_centre
+from incidents.services.access import access_sync_agency
 from sla.services import clocks_retarget, clocks_start_for_case
 
 if TYPE_CHECKING:
@@ -114,7 +117,16 @@ def incident_create(
     2. The reference is numbered inside the same transaction.
     3. The case is saved with its operator as the history's actor.
     """
-    require_centre(actor, _("create cases"))
+    if not may_report_cases(actor):
+        raise ActionForbidden(
+            _("Only 112 centre staff, or an agency allowed to report, may create cases.")
+        )
+    reporter = None if acts_for_centre(actor) else agency_of(actor)
+    if reporter is not None:
+        # A partner's own report: no call at the centre, and the partner keeps seeing it.
+        if call is not None:
+            raise ValidationError({"call": _("Only the 112 centre records calls.")})
+        channel = Channel.PARTNER
     if category is not None and not category.is_active:
         raise ValidationError({"category": _("This category is no longer in use.")})
     if call is not None:
@@ -139,7 +151,8 @@ def incident_create(
         category=category,
         priority=priority if priority is not None else category.default_priority,
         description=description.strip(),
-        operator=actor,
+        operator=None if reporter else actor,
+        reported_by_agency=reporter,
         received_at=received_at,
         reference="pending",
     )
@@ -157,6 +170,8 @@ def incident_create(
     incident.reference = _next_reference(received_at)
     attribute(incident, actor=actor, reason="case created")
     incident.save()
+    if reporter is not None:
+        access_sync_agency(incident=incident, agency=reporter)
     clocks_start_for_case(incident)
     return incident
 

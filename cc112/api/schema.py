@@ -1,0 +1,44 @@
+"""Every operation documents the errors the API may answer with, in one shape."""
+
+from __future__ import annotations
+
+ERRORS = {
+    "400": "Bad input: a list of messages per field.",
+    "401": "No credentials, or an unknown, expired or revoked key.",
+    "403": "You may see this, but not do this to it.",
+    "404": "Not found, or not yours to see (the two answer alike).",
+    "409": "The case or dispatch is not in a state that allows this.",
+    "422": "This Idempotency-Key was already used for a different request.",
+    "429": "Over your key's rate; wait the seconds in Retry-After.",
+}
+WRITES_ONLY = {"409", "422"}
+
+
+def document_error_responses(result, generator, request, public):  # type: ignore[no-untyped-def]
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Error"] = {
+        "type": "object",
+        "description": "`detail` for one message, or field names each with a list of messages.",
+        "properties": {"detail": {"type": "string"}, "code": {"type": "string"}},
+        "additionalProperties": True,
+    }
+    body = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path in result.get("paths", {}).values():
+        for method, operation in path.items():
+            responses = operation.setdefault("responses", {})
+            for code, text in ERRORS.items():
+                if code in WRITES_ONLY and method == "get":
+                    continue
+                responses.setdefault(code, {"description": text, "content": body})
+            if method == "post":
+                operation.setdefault("parameters", []).append(
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": False,
+                        "description": "Send the same key when you retry: you get the first "
+                        "answer, never a second case.",
+                        "schema": {"type": "string", "maxLength": 255},
+                    }
+                )
+    return result

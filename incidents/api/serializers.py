@@ -1,0 +1,390 @@
+"""Case representations for the API, and the input each write accepts.
+
+Lists are read by partners' sync jobs over and over: the summary is built straight from a
+``values()`` row (``incident_summary``) instead of one DRF field object per column per row;
+the declared fields describe the same shape for the schema.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from agencies.models import Agency
+from incidents.models import (
+    Category,
+    Channel,
+    Dispatch,
+    Incident,
+    IncidentStatus,
+    Note,
+    Priority,
+)
+from incidents.services.intake import CORRECTABLE_FIELDS
+
+
+def utc(moment: dt.datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def decimal_text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+class UtcDateTimeField(serializers.DateTimeField):
+    """Times leave the API in UTC (``Z``); the portal shows them in the centre's zone."""
+
+    def to_representation(self, value):  # type: ignore[no-untyped-def]
+        return utc(value) if value else None
+
+
+def _coordinate(limit: int) -> serializers.DecimalField:
+    return serializers.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        min_value=Decimal(-limit),
+        max_value=Decimal(limit),
+        required=False,
+        allow_null=True,
+    )
+
+
+# --- Reading -------------------------------------------------------------------------------------
+
+SUMMARY_COLUMNS = (
+    "id",
+    "reference",
+    "status",
+    "priority",
+    "category__code",
+    "channel",
+    "location_text",
+    "kecamatan",
+    "kelurahan",
+    "latitude",
+    "longitude",
+    "received_at",
+    "first_dispatched_at",
+    "resolved_at",
+    "closed_at",
+    "updated_at",
+)
+
+
+def incident_summary(row: dict) -> dict:
+    return {
+        "id": row["id"],
+        "url": f"/api/v1/incidents/{row['id']}/",
+        "reference": row["reference"],
+        "status": row["status"],
+        "priority": row["priority"],
+        "category": row["category__code"],
+        "channel": row["channel"],
+        "location_text": row["location_text"],
+        "kecamatan": row["kecamatan"],
+        "kelurahan": row["kelurahan"],
+        "latitude": decimal_text(row["latitude"]),
+        "longitude": decimal_text(row["longitude"]),
+        "received_at": utc(row["received_at"]),
+        "first_dispatched_at": utc(row["first_dispatched_at"]),
+        "resolved_at": utc(row["resolved_at"]),
+        "closed_at": utc(row["closed_at"]),
+        "updated_at": utc(row["updated_at"]),
+    }
+
+
+class IncidentSummarySerializer(serializers.Serializer):
+    """A case in a list: no caller details or description (fetch the case for those)."""
+
+    id = serializers.IntegerField()
+    url = serializers.CharField()
+    reference = serializers.CharField()
+    status = serializers.ChoiceField(choices=IncidentStatus.choices)
+    priority = serializers.ChoiceField(choices=Priority.choices)
+    category = serializers.CharField(help_text=_("Category code, see /api/v1/categories/."))
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    location_text = serializers.CharField()
+    kecamatan = serializers.CharField()
+    kelurahan = serializers.CharField()
+    latitude = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
+    longitude = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
+    received_at = UtcDateTimeField(help_text=_("T0: the call answered or the report made."))
+    first_dispatched_at = UtcDateTimeField(allow_null=True, help_text=_("T1"))
+    resolved_at = UtcDateTimeField(allow_null=True)
+    closed_at = UtcDateTimeField(allow_null=True)
+    updated_at = UtcDateTimeField()
+
+    def to_representation(self, instance: dict) -> dict:
+        return incident_summary(instance)
+
+
+class DispatchSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    incident = serializers.PrimaryKeyRelatedField(read_only=True)
+    incident_reference = serializers.CharField(source="incident.reference", read_only=True)
+    agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    dispatched_at = UtcDateTimeField(read_only=True, help_text=_("T1"))
+    acknowledged_at = UtcDateTimeField(read_only=True, allow_null=True, help_text=_("T2"))
+    en_route_at = UtcDateTimeField(read_only=True, allow_null=True)
+    on_scene_at = UtcDateTimeField(read_only=True, allow_null=True, help_text=_("T3"))
+    resolved_at = UtcDateTimeField(read_only=True, allow_null=True, help_text=_("T4"))
+    closed_at = UtcDateTimeField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Dispatch
+        fields = [
+            "id",
+            "url",
+            "incident",
+            "incident_reference",
+            "agency",
+            "status",
+            "instructions",
+            "dispatched_at",
+            "acknowledged_at",
+            "en_route_at",
+            "on_scene_at",
+            "resolved_at",
+            "resolution",
+            "closed_at",
+            "closed_reason",
+        ]
+        read_only_fields = fields
+
+    def get_url(self, dispatch: Dispatch) -> str:
+        return f"/api/v1/dispatches/{dispatch.pk}/"
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    """A whole case, as the agencies that work it and the centre see it."""
+
+    url = serializers.SerializerMethodField()
+    category = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    reported_by_agency = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
+    operator = serializers.SerializerMethodField()
+    latitude = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
+    longitude = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
+    received_at = UtcDateTimeField(read_only=True)
+    first_dispatched_at = UtcDateTimeField(read_only=True, allow_null=True)
+    resolved_at = UtcDateTimeField(read_only=True, allow_null=True)
+    closed_at = UtcDateTimeField(read_only=True, allow_null=True)
+    updated_at = UtcDateTimeField(read_only=True)
+    dispatches = DispatchSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id",
+            "url",
+            "reference",
+            "status",
+            "priority",
+            "category",
+            "channel",
+            "caller_name",
+            "caller_phone",
+            "location_text",
+            "kecamatan",
+            "kelurahan",
+            "latitude",
+            "longitude",
+            "description",
+            "operator",
+            "reported_by_agency",
+            "received_at",
+            "first_dispatched_at",
+            "resolved_at",
+            "closed_at",
+            "updated_at",
+            "dispatches",
+        ]
+        read_only_fields = fields
+
+    def get_url(self, incident: Incident) -> str:
+        return f"/api/v1/incidents/{incident.pk}/"
+
+    def get_operator(self, incident: Incident) -> str | None:
+        """The operator who took the call, by name."""
+        operator = incident.operator
+        return (operator.get_full_name() or operator.username) if operator else None
+
+
+class NoteSerializer(serializers.ModelSerializer):
+    author = serializers.SerializerMethodField()
+    agency = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    created_at = UtcDateTimeField(read_only=True)
+
+    class Meta:
+        model = Note
+        fields = ["id", "body", "author", "agency", "created_at"]
+        read_only_fields = fields
+
+    def get_author(self, note: Note) -> str:
+        return note.author.get_full_name() or note.author.username
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    suggested_agencies = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+
+    class Meta:
+        model = Category
+        fields = [
+            "code",
+            "name_id",
+            "name_en",
+            "examples",
+            "default_priority",
+            "suggested_agencies",
+            "is_active",
+        ]
+        read_only_fields = fields
+
+
+class AgencySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Agency
+        fields = [
+            "code",
+            "name",
+            "short_name",
+            "kind",
+            "is_centre",
+            "working_hours",
+            "phone",
+            "email",
+            "may_report_cases",
+        ]
+        read_only_fields = fields
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    at = UtcDateTimeField()
+    entity = serializers.ChoiceField(choices=["incident", "dispatch"])
+    object_id = serializers.IntegerField()
+    change = serializers.ChoiceField(choices=["created", "changed", "deleted"])
+    status = serializers.CharField()
+    agency = serializers.CharField(allow_null=True)
+    reason = serializers.CharField(allow_null=True)
+    actor = serializers.CharField(allow_null=True)
+
+
+class ClockSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    dispatch = serializers.IntegerField(source="dispatch_id", allow_null=True)
+    agency = serializers.CharField(source="agency.code", allow_null=True, default=None)
+    state = serializers.CharField()
+    target_seconds = serializers.SerializerMethodField()
+    working_time = serializers.BooleanField()
+    started_at = UtcDateTimeField()
+    due_at = UtcDateTimeField()
+    stopped_at = UtcDateTimeField(allow_null=True)
+    elapsed_seconds = serializers.SerializerMethodField()
+    flagged_for_evaluation = serializers.BooleanField()
+
+    def get_target_seconds(self, clock) -> int:  # type: ignore[no-untyped-def]
+        return int(clock.target.total_seconds())
+
+    def get_elapsed_seconds(self, clock) -> int | None:  # type: ignore[no-untyped-def]
+        return None if clock.elapsed is None else int(clock.elapsed.total_seconds())
+
+
+# --- Writing -------------------------------------------------------------------------------------
+
+
+class StrictInput(serializers.Serializer):
+    """Refuses fields it does not know instead of ignoring them silently."""
+
+    def to_internal_value(self, data):  # type: ignore[no-untyped-def]
+        if hasattr(data, "keys"):
+            unknown = sorted(set(data.keys()) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: [_("This field cannot be set here.")] for name in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+class IncidentCreateSerializer(StrictInput):
+    category = serializers.SlugRelatedField(
+        slug_field="code", queryset=Category.objects.active(), help_text=_("Category code.")
+    )
+    location_text = serializers.CharField(max_length=255)
+    description = serializers.CharField(max_length=10_000)
+    priority = serializers.ChoiceField(
+        choices=Priority.choices, required=False, help_text=_("Default: the category's.")
+    )
+    channel = serializers.ChoiceField(
+        choices=Channel.choices,
+        required=False,
+        help_text=_("Partners' reports are always 'partner'."),
+    )
+    caller_name = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    caller_phone = serializers.CharField(max_length=24, required=False, allow_blank=True)
+    kecamatan = serializers.CharField(max_length=80, required=False, allow_blank=True)
+    kelurahan = serializers.CharField(max_length=80, required=False, allow_blank=True)
+    latitude = _coordinate(90)
+    longitude = _coordinate(180)
+    received_at = serializers.DateTimeField(
+        required=False, help_text=_("When it was reported (default: now). With a time zone.")
+    )
+
+
+class IncidentUpdateSerializer(StrictInput):
+    category = serializers.SlugRelatedField(
+        slug_field="code", queryset=Category.objects.active(), required=False
+    )
+    location_text = serializers.CharField(max_length=255, required=False)
+    description = serializers.CharField(max_length=10_000, required=False)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+    caller_name = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    caller_phone = serializers.CharField(max_length=24, required=False, allow_blank=True)
+    kecamatan = serializers.CharField(max_length=80, required=False, allow_blank=True)
+    kelurahan = serializers.CharField(max_length=80, required=False, allow_blank=True)
+    latitude = _coordinate(90)
+    longitude = _coordinate(180)
+
+
+assert set(IncidentUpdateSerializer._declared_fields) <= CORRECTABLE_FIELDS
+
+
+class DispatchCreateSerializer(StrictInput):
+    agencies = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Agency.objects.partners(),
+        many=True,
+        allow_empty=False,
+        help_text=_("Agency codes, see /api/v1/agencies/."),
+    )
+    instructions = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
+
+
+class StepSerializer(StrictInput):
+    at = serializers.DateTimeField(
+        required=False, help_text=_("When it happened (default: now). With a time zone.")
+    )
+
+
+class ResolveSerializer(StepSerializer):
+    resolution = serializers.CharField(max_length=10_000, help_text=_("The field report."))
+
+
+class ReasonSerializer(StepSerializer):
+    reason = serializers.CharField(max_length=10_000)
+
+
+class CloseSerializer(StepSerializer):
+    note = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
+
+
+class NoteCreateSerializer(StrictInput):
+    body = serializers.CharField(max_length=10_000)
+    at = serializers.DateTimeField(required=False)

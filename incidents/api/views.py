@@ -1,0 +1,305 @@
+"""Case endpoints. Every read starts from a ``visible_to`` queryset (out of scope is 404, like
+missing); every write is one service call (the services decide who may act: 403 or 409)."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.filters import OrderingFilter
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from agencies.models import Agency
+from cc112.api.idempotency import idempotent
+from cc112.api.pagination import DispatchCursor, NewestFirstCursor, NoteCursor
+from incidents import services
+from incidents.api import serializers as s
+from incidents.api.filters import DispatchFilter, IncidentFilter
+from incidents.models import Category, Dispatch, Incident, Note
+from sla.models import Clock
+
+# The largest id PostgreSQL's bigint holds: a longer number in a URL is simply not found.
+MAX_ID = 2**63 - 1
+
+
+class ScopedViewSet(viewsets.GenericViewSet):
+    """Looks objects up only among what ``get_queryset`` (a ``visible_to``) returns."""
+
+    lookup_value_regex = "[^/]+"
+
+    def get_object(self):  # type: ignore[no-untyped-def]
+        pk = self.kwargs[self.lookup_field]
+        if not pk.isdigit() or int(pk) > MAX_ID:
+            raise NotFound()
+        return super().get_object()
+
+    def run(self, serializer_class, request: Request):  # type: ignore[no-untyped-def]
+        """Validate a request body: a dict of clean values, or a 400 with field messages."""
+        serializer = serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+
+def case_with_dispatches(queryset):  # type: ignore[no-untyped-def]
+    return queryset.select_related("category", "operator", "reported_by_agency").prefetch_related(
+        Prefetch("dispatches", queryset=Dispatch.objects.select_related("agency", "incident"))
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List the cases you may see", responses=s.IncidentSummarySerializer),
+    retrieve=extend_schema(summary="A whole case with its dispatches"),
+    create=extend_schema(
+        summary="Open a case (the 112 centre, and agencies allowed to report)",
+        request=s.IncidentCreateSerializer,
+        responses={201: s.IncidentSerializer},
+    ),
+    partial_update=extend_schema(
+        summary="Correct a case's details (the 112 centre)",
+        request=s.IncidentUpdateSerializer,
+        responses=s.IncidentSerializer,
+    ),
+)
+class IncidentViewSet(ScopedViewSet):
+    serializer_class = s.IncidentSerializer
+    pagination_class = NewestFirstCursor
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filterset_class = IncidentFilter
+    ordering_fields = ["received_at", "updated_at"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return Incident.objects.visible_to(self.request.user)
+
+    def list(self, request: Request) -> Response:
+        rows = self.filter_queryset(self.get_queryset()).values(*s.SUMMARY_COLUMNS)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response([s.incident_summary(row) for row in page])
+
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return Response(self._case(self.get_object().pk))
+
+    @idempotent
+    def create(self, request: Request) -> Response:
+        data = self.run(s.IncidentCreateSerializer, request)
+        incident = services.incident_create(actor=request.user, **data)
+        return Response(self._case(incident.pk), status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        incident = self.get_object()
+        changes = self.run(s.IncidentUpdateSerializer, request)
+        services.incident_update(incident=incident, actor=request.user, changes=changes)
+        return Response(self._case(incident.pk))
+
+    def _case(self, pk: int) -> dict:
+        incident = case_with_dispatches(self.get_queryset()).get(pk=pk)
+        return s.IncidentSerializer(incident).data
+
+    @extend_schema(summary="The case's dispatches", responses=s.DispatchSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def dispatches(self, request: Request, pk: str) -> Response:
+        incident = self.get_object()
+        rows = Dispatch.objects.visible_to(request.user).filter(incident=incident)
+        rows = rows.select_related("agency", "incident").order_by("dispatched_at", "id")
+        return Response(s.DispatchSerializer(rows, many=True).data)
+
+    @extend_schema(
+        summary="Dispatch the case to one or more agencies (the 112 centre)",
+        request=s.DispatchCreateSerializer,
+        responses={201: s.DispatchSerializer(many=True)},
+    )
+    @dispatches.mapping.post
+    @idempotent
+    def dispatch_to(self, request: Request, pk: str) -> Response:
+        incident = self.get_object()
+        data = self.run(s.DispatchCreateSerializer, request)
+        created = services.incident_dispatch(
+            incident=incident,
+            agencies=data["agencies"],
+            actor=request.user,
+            instructions=data.get("instructions", ""),
+        )
+        rows = Dispatch.objects.filter(pk__in=[d.pk for d in created])
+        rows = rows.select_related("agency", "incident").order_by("id")
+        return Response(s.DispatchSerializer(rows, many=True).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="The case's timeline notes", responses=s.NoteSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=NoteCursor, filter_backends=[])
+    def notes(self, request: Request, pk: str) -> Response:
+        incident = self.get_object()
+        notes = Note.objects.visible_to(request.user).filter(incident=incident)
+        page = self.paginate_queryset(notes.select_related("author", "agency"))
+        return self.get_paginated_response(s.NoteSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Add a note to the case",
+        request=s.NoteCreateSerializer,
+        responses={201: s.NoteSerializer},
+    )
+    @notes.mapping.post
+    @idempotent
+    def add_note(self, request: Request, pk: str) -> Response:
+        incident = self.get_object()
+        data = self.run(s.NoteCreateSerializer, request)
+        note = services.note_add(incident=incident, author=request.user, **data)
+        return Response(s.NoteSerializer(note).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="The case's service-level clocks", responses=s.ClockSerializer(many=True)
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def clocks(self, request: Request, pk: str) -> Response:
+        incident = self.get_object()
+        clocks = Clock.objects.visible_to(request.user).filter(incident=incident)
+        clocks = clocks.select_related("agency").order_by("started_at", "id")
+        return Response(s.ClockSerializer(clocks, many=True).data)
+
+    @extend_schema(
+        summary="Who changed the case and its dispatches, when and why",
+        responses=s.HistoryEntrySerializer(many=True),
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def history(self, request: Request, pk: str) -> Response:
+        incident = self.get_object()
+        entries = [
+            *self._history("incident", Incident.history.filter(id=incident.pk)),
+            *self._history(
+                "dispatch",
+                Dispatch.history.filter(
+                    incident_id=incident.pk,
+                    id__in=Dispatch.objects.visible_to(request.user).values("pk"),
+                ).select_related("agency"),
+            ),
+        ]
+        entries.sort(key=lambda entry: (entry["at"], entry["entity"], entry["object_id"]))
+        return Response(s.HistoryEntrySerializer(entries, many=True).data)
+
+    @staticmethod
+    def _history(entity: str, rows) -> list[dict]:  # type: ignore[no-untyped-def]
+        changes = {"+": "created", "~": "changed", "-": "deleted"}
+        return [
+            {
+                "at": row.history_date,
+                "entity": entity,
+                "object_id": row.id,
+                "change": changes[row.history_type],
+                "status": row.status,
+                "agency": row.agency.code if entity == "dispatch" else None,
+                "reason": row.history_change_reason,
+                "actor": (
+                    (row.history_user.get_full_name() or row.history_user.username)
+                    if row.history_user
+                    else None
+                ),
+            }
+            for row in rows.select_related("history_user").order_by("history_date")
+        ]
+
+    @extend_schema(
+        summary="Close the case (the 112 centre)",
+        request=s.CloseSerializer,
+        responses=s.IncidentSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def close(self, request: Request, pk: str) -> Response:
+        incident = self.get_object()
+        data = self.run(s.CloseSerializer, request)
+        services.incident_close(incident=incident, actor=request.user, **data)
+        return Response(self._case(incident.pk))
+
+    @extend_schema(
+        summary="Cancel the case and its open dispatches (the 112 centre)",
+        request=s.ReasonSerializer,
+        responses=s.IncidentSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def cancel(self, request: Request, pk: str) -> Response:
+        incident = self.get_object()
+        data = self.run(s.ReasonSerializer, request)
+        services.incident_cancel(incident=incident, actor=request.user, **data)
+        return Response(self._case(incident.pk))
+
+
+def _step_action(name: str, service: str, serializer_class, summary: str):  # type: ignore[no-untyped-def]
+    """One endpoint per dispatch step; the service checks who acts and the transition."""
+
+    @extend_schema(summary=summary, request=serializer_class, responses=s.DispatchSerializer)
+    @idempotent
+    def step(self, request: Request, pk: str) -> Response:  # type: ignore[no-untyped-def]
+        dispatch = self.get_object()
+        data = self.run(serializer_class, request)
+        getattr(services, service)(dispatch=dispatch, actor=request.user, **data)
+        return Response(s.DispatchSerializer(self._fresh(dispatch.pk)).data)
+
+    step.__name__ = name
+    return step
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List the dispatches you may see (your agency's and its cases')"),
+    retrieve=extend_schema(summary="One dispatch"),
+)
+class DispatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    serializer_class = s.DispatchSerializer
+    pagination_class = DispatchCursor
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = DispatchFilter
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return Dispatch.objects.visible_to(self.request.user).select_related("agency", "incident")
+
+    def _fresh(self, pk: int) -> Dispatch:
+        return self.get_queryset().get(pk=pk)
+
+    acknowledge = action(detail=True, methods=["post"])(
+        _step_action(
+            "acknowledge", "dispatch_acknowledge", s.StepSerializer, "Acknowledge: we take it (T2)"
+        )
+    )
+    en_route = action(detail=True, methods=["post"], url_path="en-route")(
+        _step_action(
+            "en_route", "dispatch_mark_en_route", s.StepSerializer, "The team is on its way"
+        )
+    )
+    on_scene = action(detail=True, methods=["post"], url_path="on-scene")(
+        _step_action(
+            "on_scene", "dispatch_mark_on_scene", s.StepSerializer, "The team has arrived (T3)"
+        )
+    )
+    resolve = action(detail=True, methods=["post"])(
+        _step_action(
+            "resolve", "dispatch_resolve", s.ResolveSerializer, "Resolved, with the field report"
+        )
+    )
+    decline = action(detail=True, methods=["post"])(
+        _step_action(
+            "decline", "dispatch_decline", s.ReasonSerializer, "Not ours: decline with a reason"
+        )
+    )
+    cancel = action(detail=True, methods=["post"])(
+        _step_action(
+            "cancel", "dispatch_cancel", s.ReasonSerializer, "Withdraw the dispatch (112 centre)"
+        )
+    )
+
+
+@extend_schema_view(list=extend_schema(summary="Emergency categories"))
+class CategoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = s.CategorySerializer
+    pagination_class = None
+    queryset = Category.objects.prefetch_related("suggested_agencies").order_by(
+        "sort_order", "code"
+    )
+
+
+@extend_schema_view(list=extend_schema(summary="Agencies of the 112 network"))
+class AgencyViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = s.AgencySerializer
+    pagination_class = None
+    queryset = Agency.objects.active().order_by("-is_centre", "short_name")

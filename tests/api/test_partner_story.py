@@ -1,0 +1,205 @@
+"""A partner's system, with nothing but its key and the docs: fetch, acknowledge, report."""
+
+from __future__ import annotations
+
+import pytest
+
+from incidents.models import DispatchStatus, IncidentStatus
+from tests.factories import CategoryFactory, make_dispatched_incident, make_incident
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_police_fetch_their_case_and_acknowledge_it(world, police_api):
+    case, (dispatch,) = make_dispatched_incident(
+        world.operator, [world.police], caller_name="Ibu Sari"
+    )
+    make_dispatched_incident(world.operator, [world.health])  # not the police's
+
+    waiting = police_api.get("/api/v1/dispatches/", {"status": "pending"})
+    assert waiting.status_code == 200
+    assert [d["id"] for d in waiting.json()["results"]] == [dispatch.pk]
+
+    listed = police_api.get("/api/v1/incidents/").json()
+    assert [c["reference"] for c in listed["results"]] == [case.reference]
+    assert "caller_name" not in listed["results"][0]  # lists carry no caller details
+
+    whole = police_api.get(listed["results"][0]["url"]).json()
+    assert whole["caller_name"] == "Ibu Sari"
+    assert whole["received_at"].endswith("Z")
+
+    acknowledged = police_api.post(
+        f"/api/v1/dispatches/{dispatch.pk}/acknowledge/", {}, format="json"
+    )
+    assert acknowledged.status_code == 200, acknowledged.json()
+    assert acknowledged.json()["status"] == DispatchStatus.ACKNOWLEDGED
+    assert acknowledged.json()["acknowledged_at"]
+
+    on_scene = police_api.post(f"/api/v1/dispatches/{dispatch.pk}/on-scene/", {}, format="json")
+    assert on_scene.json()["status"] == DispatchStatus.ON_SCENE
+    resolved = police_api.post(
+        f"/api/v1/dispatches/{dispatch.pk}/resolve/",
+        {"resolution": "Pelaku diamankan"},
+        format="json",
+    )
+    assert resolved.json()["status"] == DispatchStatus.RESOLVED
+    assert (
+        police_api.get(f"/api/v1/incidents/{case.pk}/").json()["status"] == IncidentStatus.RESOLVED
+    )
+
+    history = police_api.get(f"/api/v1/incidents/{case.pk}/history/").json()
+    reasons = [entry["reason"] for entry in history if entry["entity"] == "dispatch"]
+    assert reasons == ["dispatched", "acknowledged", "on scene", "resolved"]
+    actors = {entry["actor"] for entry in history if entry["reason"] == "acknowledged"}
+    assert actors == {"SIM Polresta (API)"}
+
+
+def test_a_refused_step_is_409_and_another_agencys_dispatch_is_403(world, police_api):
+    _case, dispatches = make_dispatched_incident(world.operator, [world.police, world.health])
+    police_dispatch = next(d for d in dispatches if d.agency == world.police)
+    health_dispatch = next(d for d in dispatches if d.agency == world.health)
+
+    early = police_api.post(
+        f"/api/v1/dispatches/{police_dispatch.pk}/resolve/", {"resolution": "x"}, format="json"
+    )
+    assert early.status_code == 409
+    assert early.json()["code"] == "transition_refused"
+    assert early.json()["current"] == "pending"
+
+    theirs = police_api.post(
+        f"/api/v1/dispatches/{health_dispatch.pk}/acknowledge/", {}, format="json"
+    )
+    assert theirs.status_code == 403
+
+    no_reason = police_api.post(
+        f"/api/v1/dispatches/{police_dispatch.pk}/decline/", {}, format="json"
+    )
+    assert no_reason.status_code == 400
+    assert "reason" in no_reason.json()
+
+
+def test_out_of_scope_answers_like_missing(world, police_api):
+    other, (other_dispatch,) = make_dispatched_incident(world.operator, [world.health])
+    undispatched = make_incident(world.operator)
+    for path in (
+        f"/api/v1/incidents/{other.pk}/",
+        f"/api/v1/incidents/{undispatched.pk}/",
+        f"/api/v1/incidents/{other.pk}/history/",
+        f"/api/v1/incidents/{other.pk}/notes/",
+        f"/api/v1/incidents/{other.pk}/clocks/",
+        f"/api/v1/incidents/{other.pk}/dispatches/",
+        f"/api/v1/dispatches/{other_dispatch.pk}/",
+        "/api/v1/incidents/99999999/",
+        "/api/v1/incidents/abc/",
+        "/api/v1/incidents/999999999999999999999999/",
+    ):
+        answer = police_api.get(path)
+        assert answer.status_code == 404, path
+        assert answer.json() == {"detail": "Data tidak ditemukan."}, path
+    acting = police_api.post(
+        f"/api/v1/dispatches/{other_dispatch.pk}/acknowledge/", {}, format="json"
+    )
+    assert acting.status_code == 404
+    assert (
+        police_api.post(
+            f"/api/v1/incidents/{other.pk}/notes/", {"body": "x"}, format="json"
+        ).status_code
+        == 404
+    )
+
+
+def test_the_centre_creates_and_dispatches_through_the_api(world, centre_api):
+    category = CategoryFactory(code="KTB")
+    created = centre_api.post(
+        "/api/v1/incidents/",
+        {
+            "category": "KTB",
+            "location_text": "Jl. Sultan Hairun",
+            "kecamatan": "Sirimau",
+            "description": "Perkelahian antar pemuda",
+            "caller_phone": "081234567890",
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    case = created.json()
+    assert case["status"] == IncidentStatus.RECEIVED
+    assert case["priority"] == category.default_priority
+    dispatched = centre_api.post(
+        f"/api/v1/incidents/{case['id']}/dispatches/", {"agencies": ["polresta"]}, format="json"
+    )
+    assert dispatched.status_code == 201, dispatched.json()
+    assert [d["agency"] for d in dispatched.json()] == ["polresta"]
+    again = centre_api.post(
+        f"/api/v1/incidents/{case['id']}/dispatches/", {"agencies": ["polresta"]}, format="json"
+    )
+    assert again.status_code == 400
+    assert "agencies" in again.json()
+
+
+def test_agencies_cannot_create_unless_allowed_and_then_keep_seeing_their_report(world, police_api):
+    from agencies.services import agency_update
+
+    CategoryFactory(code="KTB")
+    body = {"category": "KTB", "location_text": "Pos Batu Merah", "description": "Laporan"}
+    assert police_api.post("/api/v1/incidents/", body, format="json").status_code == 403
+
+    agency_update(agency=world.police, actor=None, changes={"may_report_cases": True})
+    created = police_api.post("/api/v1/incidents/", body, format="json")
+    assert created.status_code == 201, created.json()
+    assert created.json()["channel"] == "partner"
+    assert created.json()["reported_by_agency"] == "polresta"
+    assert created.json()["operator"] is None
+    assert police_api.get(created.json()["url"]).status_code == 200
+
+
+def test_agencies_may_not_correct_a_case(world, police_api):
+    case, _ = make_dispatched_incident(world.operator, [world.police])
+    answer = police_api.patch(f"/api/v1/incidents/{case.pk}/", {"priority": 1}, format="json")
+    assert answer.status_code == 403
+
+
+def test_the_centre_corrects_a_case_and_unknown_fields_are_refused(world, centre_api):
+    case = make_incident(world.operator)
+    answer = centre_api.patch(f"/api/v1/incidents/{case.pk}/", {"priority": 1}, format="json")
+    assert answer.status_code == 200
+    assert answer.json()["priority"] == 1
+    refused = centre_api.patch(f"/api/v1/incidents/{case.pk}/", {"status": "closed"}, format="json")
+    assert refused.status_code == 400
+    assert "status" in refused.json()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"category": "NOPE", "location_text": "x", "description": "y"},
+        {"category": "KTB", "location_text": "", "description": "y"},
+        {"category": "KTB", "location_text": "x", "description": "y", "latitude": "91"},
+        {"category": "KTB", "location_text": "x", "description": "y", "priority": 9},
+        {
+            "category": "KTB",
+            "location_text": "x",
+            "description": "y",
+            "received_at": "2999-01-01T00:00:00Z",
+        },
+        {"category": "KTB", "location_text": "x\x00", "description": "y"},
+        {"category": "KTB", "location_text": "x", "description": "y", "caller_phone": "abc"},
+        ["not", "an", "object"],
+    ],
+)
+def test_bad_input_is_400_with_field_messages_and_writes_nothing(world, centre_api, body):
+    from incidents.models import Incident
+
+    CategoryFactory(code="KTB")
+    answer = centre_api.post("/api/v1/incidents/", body, format="json")
+    assert answer.status_code == 400, answer.content
+    assert answer.json()
+    assert not Incident.objects.exists()
+
+
+def test_malformed_json_is_400(world, centre_api):
+    answer = centre_api.generic(
+        "POST", "/api/v1/incidents/", "{not json", content_type="application/json"
+    )
+    assert answer.status_code == 400
