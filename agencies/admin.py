@@ -271,3 +271,6 @@ class GroupAdmin(BaseGroupAdmin, ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Group | None = None) -> bool:
         return False
+
+
+from agencies import api_key_admin  # noqa: E402,F401  (registers the API key pages)

@@ -39,7 +39,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
 
-from agencies.models import Agency, Membership
+from agencies.models import Agency, ApiKey, Membership
+from agencies.services import api_key_create
 from incidents.models import (
     Call,
     Category,
@@ -163,6 +164,7 @@ class Target:
     check: Check | None = None  # more to check on a 200 (rows shown, picker results)
     post: dict[str, Any] | None = None  # a POST that must not write...
     post_expect: Answer | None = None  # ...and its answer when it is not the GET's
+    json: bool = False  # the POST's body is JSON (the API), not a form
 
 
 # --- Data: eight cases with their dispatches, notes, history and calls --------------------------
@@ -273,6 +275,7 @@ def build_data(world: World) -> Data:
     prank = call_record(
         operator=world.operator, outcome="prank", callback_number="0813 5555 0001", notes="Iseng-x"
     )
+    api_key_create(agency=health, name="SIM Dinkes", actor=None)
 
     # Far enough ahead that every rung of every running clock is due.
     escalations_fire_due(now=timezone.now() + timedelta(days=30))
@@ -493,6 +496,11 @@ class Ctx:
                 for code, d in c.dispatches.items()
             }
             found |= {_admin_path("note", n.pk): f"link to a note on {key}" for n in c.notes}
+            found[f"/api/v1/incidents/{c.incident.pk}/"] = f"API link to case {key}"
+            found |= {
+                f"/api/v1/dispatches/{d.pk}/": f"API link to {key}/{code}"
+                for code, d in c.dispatches.items()
+            }
         for key, c in self.data.cases.items():
             for name, clock in c.clocks.items():
                 if not self.sees(key) or (name == "dispatch" and not self.is_centre):
@@ -534,6 +542,7 @@ def _plain_object(c: Ctx, kind: str) -> Model:
         "target": lambda: ServiceTarget.objects.order_by("pk").first(),
         "escalationstep": lambda: EscalationStep.objects.get(level=1),
         "officeday": lambda: OfficeDay.objects.get(agency=world.health),
+        "apikey": lambda: ApiKey.objects.get(agency=world.health),
     }[kind]()
 
 
@@ -695,6 +704,7 @@ def page(variant: str, rule: Rule, post: Form = None) -> Builder:
 def old_change_address(kind: str) -> Builder:
     """``admin/<app>/<model>/<id>/``: Django's pre-1.9 change address, redirected for any id."""
     app = {"user": "auth", "group": "auth", "agency": "agencies", "membership": "agencies"}
+    app |= {"apikey": "agencies"}
     app |= dict.fromkeys(("target", "escalationstep", "officeday", "clock", "notification"), "sla")
     prefix = f"/admin/{app.get(kind, 'incidents')}/{kind}/"
 
@@ -1191,6 +1201,266 @@ def _case_data_pages(model: str, form: dict[str, Any], changelist: Builder) -> d
     }
 
 
+# --- The API (/api/v1/): JSON, the session's user, 401 for those without one -------------------
+
+UNAUTHENTICATED = Answer(401)
+
+
+def api(*, centre: Answer | None, agency: Answer | None, outsider: Answer | None) -> Rule:
+    """The API's answer for the centre (operators, supervisors, coordinator), agency staff, a
+    logged-in account in no agency, and those it does not authenticate (anonymous, inactive)."""
+
+    def rule(c: Ctx) -> Answer | None:
+        if c.persona in ("anonymous", "inactive"):
+            return UNAUTHENTICATED
+        if c.persona == "outsider":
+            return outsider
+        return centre if c.is_centre else agency
+
+    return rule
+
+
+API_OK = api(centre=OK, agency=OK, outsider=OK)
+API_MISS = api(centre=NOT_FOUND, agency=NOT_FOUND, outsider=NOT_FOUND)
+API_GET_REFUSED = api(centre=NOT_ALLOWED, agency=NOT_ALLOWED, outsider=NOT_ALLOWED)
+API_CENTRE_WRITES = api(centre=None, agency=FORBIDDEN, outsider=FORBIDDEN)
+API_WRITES = api(centre=None, agency=None, outsider=None)
+
+
+def api_rows(c: Ctx, kind: str, expected: set[Any]) -> Check:
+    """A JSON list (paged or not) holds exactly ``expected``."""
+
+    def check(response: HttpResponse) -> list[str]:
+        body = response.json()
+        shown = {row["id"] for row in (body["results"] if isinstance(body, dict) else body)}
+        if shown == expected:
+            return []
+        label = c.data.labels.get
+        extra = sorted(label((kind, pk), pk) for pk in shown - expected)
+        lacking = sorted(label((kind, pk), pk) for pk in expected - shown)
+        return [f"rows: extra {extra}, lacking {lacking}"]
+
+    return check
+
+
+def api_object(
+    kind: str,
+    path: str,
+    *,
+    get: Rule,
+    post: Form = None,
+    post_seen: Rule | None = None,
+    partner_post: Answer | None = None,
+    rows: Callable[[Ctx, Any], set[Any]] | None = None,
+) -> Builder:
+    """An API address about one object, ``path`` with ``{}`` for its id: every object the
+    persona sees (``get`` on GET; ``post_seen`` on POST, None where it may write, so no POST;
+    ``partner_post`` on its partner's dispatch) and every one it does not, a missing and a
+    nonsense id, which answer alike (404, or 405 where GET is not a method of the address)."""
+
+    def build(c: Ctx, name: str) -> list[Target]:
+        form = post(c) if callable(post) else post
+        get_unseen = API_GET_REFUSED(c) if get is API_GET_REFUSED else API_MISS(c)
+        targets = []
+        for obj in c.objects(kind):
+            url = path.format(obj.pk)
+            if not obj.seen:
+                targets.append(
+                    Target(
+                        obj.variant,
+                        url,
+                        get_unseen,
+                        (obj.pk,),
+                        "missing",
+                        post=form,
+                        post_expect=API_MISS(c) if form is not None else None,
+                        json=True,
+                    )
+                )
+                continue
+            answer = post_seen(c) if post_seen else None
+            if obj.variant == "partner" and partner_post is not None:
+                answer = partner_post
+            check = None
+            if rows is not None and get(c) == OK:
+                check = api_rows(c, kind if kind != "incident" else "dispatch", rows(c, obj.pk))
+            targets.append(
+                Target(
+                    obj.variant,
+                    url,
+                    get(c),
+                    (obj.pk,),
+                    check=check,
+                    post=form if answer is not None else None,
+                    post_expect=answer,
+                    json=True,
+                )
+            )
+        for variant, pk in (("missing", MISSING), ("nonsense_id", NONSENSE)):
+            same = None if variant == "missing" else "missing"
+            targets.append(
+                Target(
+                    variant,
+                    path.format(pk),
+                    get_unseen,
+                    (pk,),
+                    same,
+                    post=form,
+                    post_expect=API_MISS(c) if form is not None else None,
+                    json=True,
+                )
+            )
+        return targets
+
+    return build
+
+
+def _api_incident_list(c: Ctx, name: str) -> list[Target]:
+    visible = {case.incident.pk for case in c.visible_cases()}
+    with_health = {
+        case.incident.pk
+        for case in c.visible_cases()
+        if "dinkes" in case.dispatches or case.key == "cancelled_dispatch"
+    }
+    url = reverse(name)
+    create = {"category": "MED", "location_text": "Bocor", "description": "Bocor"}
+    ok = API_OK(c)
+    rows = (lambda expected: api_rows(c, "incident", expected)) if ok == OK else lambda e: None
+    return [
+        Target(
+            "all",
+            url,
+            ok,
+            check=rows(visible),
+            post=create,
+            post_expect=API_CENTRE_WRITES(c),
+            json=True,
+        ),
+        Target("dispatched_to_health", f"{url}?agency=dinkes", ok, check=rows(with_health)),
+        Target("category", f"{url}?category=MED&ordering=updated_at", ok, check=rows(visible)),
+        Target(
+            "updated_since", f"{url}?updated_since=2000-01-01T00:00:00Z", ok, check=rows(visible)
+        ),
+    ]
+
+
+def _api_dispatch_list(c: Ctx, name: str) -> list[Target]:
+    ok = API_OK(c)
+    check = api_rows(c, "dispatch", c.visible_dispatches()) if ok == OK else None
+    return [Target("all", reverse(name), ok, check=check)]
+
+
+def _case_dispatches(c: Ctx, incident_pk: Any) -> set[Any]:
+    return {
+        d.pk
+        for case in c.data.cases.values()
+        if case.incident.pk == incident_pk
+        for d in case.dispatches.values()
+    }
+
+
+def _api_step(action: str, body: dict[str, Any], *, centre_only: bool = False) -> Builder:
+    return api_object(
+        "dispatch",
+        "/api/v1/dispatches/{}/" + action + "/",
+        get=API_GET_REFUSED,
+        post=body,
+        post_seen=API_CENTRE_WRITES if centre_only else API_WRITES,
+        partner_post=FORBIDDEN,
+    )
+
+
+def apikey_form(c: Ctx) -> dict[str, Any]:
+    return {"agency": str(c.data.world.police.pk), "name": "Bocor", "requests_per_minute": "60"}
+
+
+def keys(answer: Answer = OK) -> Rule:
+    """API keys: administrators and the 112 coordinator manage them; nobody else opens them."""
+    return lambda c: answer if c.persona == "coordinator" else staff(FORBIDDEN)(c)
+
+
+def _api_key_pages() -> dict[str, Builder]:
+    p = "admin:agencies_apikey_"
+    read_only = staff(FORBIDDEN)
+    return {
+        p + "changelist": page("list", keys()),
+        p + "add": page("form", keys(), post=apikey_form),
+        p + "change": object_page(
+            "apikey", seen=keys(), unseen=keys(TO_INDEX), post=apikey_form, post_seen=read_only
+        ),
+        p + "history": object_page("apikey", seen=keys(), unseen=staff(NOT_FOUND)),
+        p + "simple_history": object_page(
+            "apikey",
+            seen=keys(),
+            unseen=staff(NOT_FOUND),
+            version=True,
+            post=apikey_form,
+            post_seen=read_only,
+        ),
+        p + "delete": object_page("apikey", seen=read_only, unseen=read_only, post=DELETE_FORM),
+        p + "revoke_key": object_page(
+            "apikey",
+            seen=keys(),
+            unseen=keys(NOT_FOUND),
+            post=REASON_FORM,
+            post_seen=lambda c: None if c.persona == "coordinator" else staff(FORBIDDEN)(c),
+        ),
+        "admin/agencies/apikey/<path:object_id>/": old_change_address("apikey"),
+    }
+
+
+def _api_pages() -> dict[str, Builder]:
+    incident = "/api/v1/incidents/{}/"
+    return {
+        "api:schema": page("schema", lambda c: OK),
+        "api:docs": page("docs", lambda c: OK),
+        "api:not-found": lambda c, name: [Target("unknown", "/api/v1/no-such/", NOT_FOUND)],
+        "api:category-list": page("list", API_OK),
+        "api:agency-list": page("list", API_OK),
+        "api:incident-list": _api_incident_list,
+        "api:incident-detail": api_object("incident", incident, get=API_OK),
+        "api:incident-dispatches": api_object(
+            "incident",
+            incident + "dispatches/",
+            get=API_OK,
+            post=lambda c: {"agencies": ["polresta", "dinkes"]},
+            post_seen=API_CENTRE_WRITES,
+            rows=_case_dispatches,
+        ),
+        "api:incident-notes": api_object(
+            "incident",
+            incident + "notes/",
+            get=API_OK,
+            post={"body": "Bocor"},
+            post_seen=API_WRITES,
+        ),
+        "api:incident-clocks": api_object("incident", incident + "clocks/", get=API_OK),
+        "api:incident-history": api_object("incident", incident + "history/", get=API_OK),
+        "api:incident-close": api_object(
+            "incident",
+            incident + "close/",
+            get=API_GET_REFUSED,
+            post={"note": "Bocor"},
+            post_seen=API_CENTRE_WRITES,
+        ),
+        "api:incident-cancel": api_object(
+            "incident",
+            incident + "cancel/",
+            get=API_GET_REFUSED,
+            post={"reason": "Bocor"},
+            post_seen=API_CENTRE_WRITES,
+        ),
+        "api:dispatch-list": _api_dispatch_list,
+        "api:dispatch-detail": api_object("dispatch", "/api/v1/dispatches/{}/", get=API_OK),
+        "api:dispatch-acknowledge": _api_step("acknowledge", {}),
+        "api:dispatch-en-route": _api_step("en-route", {}),
+        "api:dispatch-on-scene": _api_step("on-scene", {}),
+        "api:dispatch-resolve": _api_step("resolve", {"resolution": "Bocor"}),
+        "api:dispatch-decline": _api_step("decline", {"reason": "Bocor"}),
+        "api:dispatch-cancel": _api_step("cancel", {"reason": "Bocor"}, centre_only=True),
+    }
+
+
 # --- The registry: every URL pattern, by name (or by route when it has none) ---------------------
 
 REGISTRY: dict[str, Builder] = {
@@ -1437,6 +1707,9 @@ REGISTRY: dict[str, Builder] = {
     **_policy_pages("target", service_target_form, adds=True),
     **_policy_pages("escalationstep", LADDER_FORM, adds=False),
     **_policy_pages("officeday", office_day_form, adds=True),
+    # --- Partners' API keys, and the API itself
+    **_api_key_pages(),
+    **_api_pages(),
 }
 
 
@@ -1569,10 +1842,16 @@ class Run:
     def fail(self, case_id: str, message: str) -> None:
         self.failures.append(f"{case_id}: {message}")
 
-    def request(self, case_id: str, method: str, url: str, data: Any = None) -> HttpResponse | None:
+    def request(
+        self, case_id: str, method: str, url: str, data: Any = None, *, json: bool = False
+    ) -> HttpResponse | None:
         self.requests += 1
         try:
-            return self.client.post(url, data) if method == "POST" else self.client.get(url)
+            if method != "POST":
+                return self.client.get(url)
+            if json:
+                return self.client.post(url, data, content_type="application/json")
+            return self.client.post(url, data)
         except Exception as error:  # a 500: a finding like the others, so reported with them
             self.fail(case_id, f"{method} {url} raised {type(error).__name__}: {error}")
             return None
@@ -1580,7 +1859,9 @@ class Run:
 
 def _normalise(text: str, ids: tuple[Any, ...]) -> str:
     for value in ids:
-        text = re.sub(rf"(?<=/){re.escape(str(value))}(?=/)", "<id>", text)
+        # As written, and as quoted in a ``next`` address (an API key's id holds ``$``).
+        for form in dict.fromkeys((str(value), quote(str(value)))):
+            text = re.sub(rf"(?<=/){re.escape(form)}(?=/)", "<id>", text)
     return text
 
 
@@ -1650,7 +1931,7 @@ def run_target(run: Run, key: str, target: Target) -> tuple[int, str, str] | Non
     if post_expect is None and target.expect.status != 200:
         post_expect = target.expect
     if target.post is not None and post_expect is not None:
-        posted = run.request(case_id, "POST", target.url, target.post)
+        posted = run.request(case_id, "POST", target.url, target.post, json=target.json)
         if posted is not None:
             if problem := _mismatch(posted, post_expect):
                 run.fail(case_id, f"POST {target.url}: {problem}")

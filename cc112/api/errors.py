@@ -16,7 +16,7 @@ from django.db import IntegrityError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import APIException, NotFound
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -66,4 +66,9 @@ def api_exception_handler(exc, context):  # type: ignore[no-untyped-def]
             },
             status=status.HTTP_409_CONFLICT,
         )
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, dict) and "detail" in response.data:
+        codes = exc.get_codes() if isinstance(exc, APIException) else None
+        if isinstance(codes, str):
+            response.data.setdefault("code", codes)
+    return response

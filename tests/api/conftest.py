@@ -13,6 +13,7 @@ class KeyClient(APIClient):
 
     def __init__(self, key: str, **defaults: object) -> None:
         super().__init__(HTTP_AUTHORIZATION=f"Api-Key {key}", **defaults)
+        self.secret = key
 
 
 def issue_key(agency, *, actor=None, **fields):  # type: ignore[no-untyped-def]

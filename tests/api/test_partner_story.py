@@ -95,7 +95,7 @@ def test_out_of_scope_answers_like_missing(world, police_api):
     ):
         answer = police_api.get(path)
         assert answer.status_code == 404, path
-        assert answer.json() == {"detail": "Data tidak ditemukan."}, path
+        assert answer.json() == {"detail": "Data tidak ditemukan.", "code": "not_found"}, path
     acting = police_api.post(
         f"/api/v1/dispatches/{other_dispatch.pk}/acknowledge/", {}, format="json"
     )

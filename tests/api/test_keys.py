@@ -1,0 +1,105 @@
+"""A partner's key: shown once, stored hashed, bound to its agency, expiring, revocable,
+rate-limited, its last use recorded."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from agencies.models import ApiKey
+from agencies.services import api_key_create, api_key_revoke
+from cc112.errors import ActionForbidden
+from tests.api.conftest import KeyClient, issue_key
+from tests.factories import make_dispatched_incident
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_secret_is_not_stored_and_the_key_acts_as_its_agency(world):
+    api_key, secret = api_key_create(agency=world.police, name="SIM Polresta", actor=None)
+    stored = ApiKey.objects.get(pk=api_key.pk)
+    assert secret not in str(stored.__dict__)
+    assert stored.hashed_key.startswith("sha512$$")
+    assert stored.account.memberships.get().agency == world.police
+    assert not stored.account.has_usable_password()  # the key's account cannot log in
+
+
+def test_no_key_a_wrong_key_or_a_malformed_header_is_401(world):
+    for client in (
+        KeyClient("nope.nope"),
+        KeyClient("AbCdEfGh.wrongsecretwrongsecretwrongsecret"),
+    ):
+        assert client.get("/api/v1/incidents/").status_code == 401
+    from rest_framework.test import APIClient
+
+    assert APIClient().get("/api/v1/incidents/").status_code == 401
+    malformed = APIClient(HTTP_AUTHORIZATION="Api-Key")
+    assert malformed.get("/api/v1/incidents/").status_code == 401
+
+
+def test_an_expired_key_is_refused(world):
+    api_key, client = issue_key(world.police, expires_at=timezone.now() + timedelta(days=1))
+    assert client.get("/api/v1/incidents/").status_code == 200
+    ApiKey.objects.filter(pk=api_key.pk).update(expiry_date=timezone.now() - timedelta(seconds=1))
+    answer = client.get("/api/v1/incidents/")
+    assert answer.status_code == 401
+    assert "expired" in answer.json()["detail"].lower() or answer.json()["detail"]
+
+
+def test_a_revoked_key_stops_at_once_and_leaves_a_record(world):
+    make_dispatched_incident(world.operator, [world.police])
+    api_key, client = issue_key(world.police)
+    assert len(client.get("/api/v1/incidents/").json()["results"]) == 1
+    api_key_revoke(api_key=api_key, actor=world.coordinator, reason="Server dicuri")
+    assert client.get("/api/v1/incidents/").status_code == 401
+    api_key.refresh_from_db()
+    assert api_key.revoked and api_key.revoked_by == world.coordinator
+    assert api_key.history.first().history_change_reason == "API key revoked: Server dicuri"
+
+
+def test_only_administrators_and_the_coordinator_issue_or_revoke_keys(world):
+    for actor in (world.operator, world.supervisor, world.police_head):
+        with pytest.raises(ActionForbidden):
+            api_key_create(agency=world.police, name="x", actor=actor)
+    api_key, _ = api_key_create(agency=world.police, name="x", actor=world.coordinator)
+    with pytest.raises(ActionForbidden):
+        api_key_revoke(api_key=api_key, actor=world.police_head)
+
+
+def test_the_last_use_is_recorded_to_the_minute(world):
+    api_key, client = issue_key(world.police)
+    assert api_key.last_used_at is None
+    client.get("/api/v1/categories/")
+    api_key.refresh_from_db()
+    first = api_key.last_used_at
+    assert first is not None
+    client.get("/api/v1/categories/")
+    api_key.refresh_from_db()
+    assert api_key.last_used_at == first  # not a write per request
+
+
+def test_over_its_rate_a_key_gets_429_with_retry_after(world):
+    cache.clear()
+    _, client = issue_key(world.police, requests_per_minute=3)
+    _, neighbour = issue_key(world.health, requests_per_minute=3)
+    assert [client.get("/api/v1/categories/").status_code for _ in range(3)] == [200] * 3
+    over = client.get("/api/v1/categories/")
+    assert over.status_code == 429
+    assert 0 < int(over["Retry-After"]) <= 60
+    # Each key has its own allowance.
+    assert neighbour.get("/api/v1/categories/").status_code == 200
+
+
+def test_a_session_in_the_portal_uses_csrf(world):
+    from rest_framework.test import APIClient
+
+    make_dispatched_incident(world.operator, [world.police])
+    browser = APIClient(enforce_csrf_checks=True)
+    browser.force_login(world.police_staff)
+    assert len(browser.get("/api/v1/incidents/").json()["results"]) == 1
+    note = browser.post("/api/v1/incidents/1/notes/", {"body": "x"}, format="json")
+    assert note.status_code == 403
+    assert "CSRF" in note.json()["detail"]
