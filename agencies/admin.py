@@ -274,3 +274,4 @@ class GroupAdmin(BaseGroupAdmin, ModelAdmin):
 
 
 from agencies import api_key_admin  # noqa: E402,F401  (registers the API key pages)
+from agencies import webhook_admin as webhook_admin  # noqa: E402  (registers its pages)

@@ -181,3 +181,160 @@ class ApiKey(AbstractAPIKey):
     class Meta(AbstractAPIKey.Meta):
         verbose_name = _("API key")
         verbose_name_plural = _("API keys")
+
+
+class WebhookEvent(models.TextChoices):
+    DISPATCH_CREATED = "dispatch.created", _("Dispatch created")
+    DISPATCH_ESCALATED = "dispatch.escalated", _("Dispatch escalated")
+    INCIDENT_UPDATED = "incident.updated", _("Case updated")
+    INCIDENT_CLOSED = "incident.closed", _("Case closed")
+
+
+class WebhookSubscription(models.Model):
+    """A partner system's address that is told of the events it chose, on the cases its agency
+    sees; every delivery is signed with the subscription's secret."""
+
+    agency = models.ForeignKey(
+        Agency,
+        on_delete=models.PROTECT,
+        related_name="webhook_subscriptions",
+        verbose_name=_("agency"),
+    )
+    url = models.URLField(
+        _("URL"),
+        max_length=500,
+        validators=[URLValidator(schemes=["http", "https"])],
+        help_text=_("Where the events are POSTed, e.g. https://sistem.example.go.id/cc112."),
+    )
+    events = models.JSONField(_("events"), default=list)
+    # Kept readable: every delivery is signed with it. Shown once, when the subscription is made.
+    secret = models.CharField(_("signing secret"), max_length=64, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    history = HistoricalRecords(excluded_fields=["secret"])
+
+    class Meta:
+        verbose_name = _("webhook subscription")
+        verbose_name_plural = _("webhook subscriptions")
+        ordering = ["agency__short_name", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.agency} → {self.url}"
+
+
+class WebhookDeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    SENDING = "sending", _("Being sent")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")
+    WITHDRAWN = "withdrawn", _("Not sent: the case or the subscription is no longer theirs")
+
+
+class WebhookDelivery(models.Model):
+    """One event for one subscription: the outbox row that the delivery task sends.
+
+    ``next_attempt_at`` is when it may be tried (again); the sweep finds due rows by it (a
+    partial index keeps only pending ones). A replay is a new row with the same ``event_id``,
+    so a partner that already processed the event can recognise it.
+    """
+
+    subscription = models.ForeignKey(
+        WebhookSubscription,
+        on_delete=models.PROTECT,
+        related_name="deliveries",
+        verbose_name=_("subscription"),
+    )
+    event = models.CharField(_("event"), max_length=40, choices=WebhookEvent.choices)
+    event_id = models.UUIDField(_("event id"), editable=False, db_index=True)
+    incident = models.ForeignKey(
+        "incidents.Incident", on_delete=models.CASCADE, related_name="+", verbose_name=_("case")
+    )
+    payload = models.JSONField(_("payload"), editable=False)
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=WebhookDeliveryStatus.choices,
+        default=WebhookDeliveryStatus.PENDING,
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    # Which claim may record the outcome: a worker whose claim went stale must not.
+    claim_token = models.UUIDField(null=True, blank=True, editable=False)
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    last_response_status = models.PositiveSmallIntegerField(
+        _("last response status"), null=True, blank=True
+    )
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    replay_of = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replays",
+        verbose_name=_("replay of"),
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("replayed by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The sweep's due rows, and the claims of workers that died.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="pending"),
+                name="webhook_delivery_due",
+            ),
+            models.Index(
+                fields=["claimed_at"],
+                condition=Q(status="sending"),
+                name="webhook_delivery_claimed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.event_id}"
+
+
+class WebhookAttempt(models.Model):
+    """One POST of a delivery and what came back: the log partners' support is answered from."""
+
+    delivery = models.ForeignKey(
+        WebhookDelivery,
+        on_delete=models.CASCADE,
+        related_name="attempt_log",
+        verbose_name=_("delivery"),
+    )
+    started_at = models.DateTimeField(_("started at"))
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"))
+    response_status = models.PositiveSmallIntegerField(_("response status"), null=True, blank=True)
+    error = models.CharField(_("error"), max_length=300, blank=True)
+    response_excerpt = models.CharField(_("response excerpt"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook attempt")
+        verbose_name_plural = _("webhook attempts")
+        ordering = ["delivery", "started_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.delivery} @ {self.started_at:%Y-%m-%d %H:%M:%S}"

@@ -202,6 +202,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("CC112_OUTBOX_SWEEP_SECONDS", 60, minimum=1),
         "options": {"expires": 300},
     },
+    # Webhook retries are due at WebhookDelivery.next_attempt_at; a retry waits at most this long.
+    "sweep-webhooks": {
+        "task": "agencies.tasks.sweep_webhooks",
+        "schedule": env_int("CC112_WEBHOOK_SWEEP_SECONDS", 30, minimum=1),
+        "options": {"expires": 120},
+    },
+    "forget-idempotent-requests": {
+        "task": "incidents.tasks.forget_idempotent_requests",
+        "schedule": 3600,
+        "options": {"expires": 1800},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -213,6 +224,9 @@ if not CC112_CITY_CODE.isalnum() or len(CC112_CITY_CODE) > 8:
 
 # Links in emails point here (no trailing slash).
 CC112_PORTAL_URL = env_str("CC112_PORTAL_URL", "http://localhost:8000").rstrip("/")
+# Webhooks to loopback, private or link-local addresses would let a partner probe the servers
+# inside the centre's network (SSRF); only a test or a closed installation turns this on.
+CC112_WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("CC112_WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "cc112@localhost")
@@ -372,6 +386,18 @@ UNFOLD = {
                         "icon": "person",
                         "link": reverse_lazy("admin:auth_user_changelist"),
                         "permission": lambda request: request.user.has_perm("auth.view_user"),
+                    },
+                    {
+                        "title": _("Webhooks"),
+                        "icon": "webhook",
+                        "link": reverse_lazy("admin:agencies_webhooksubscription_changelist"),
+                        "permission": "agencies.webhook_admin.may_open_webhooks",
+                    },
+                    {
+                        "title": _("Webhook deliveries"),
+                        "icon": "send",
+                        "link": reverse_lazy("admin:agencies_webhookdelivery_changelist"),
+                        "permission": "agencies.webhook_admin.may_open_webhooks",
                     },
                 ],
             },

@@ -15,3 +15,12 @@ def expire_shares() -> int:
     revoked share is never revoked again. No retry: the next beat tick is the retry.
     """
     return shares_expire_due()
+
+
+@shared_task(ignore_result=True)
+def forget_idempotent_requests() -> int:
+    """Drop the answers kept for Idempotency-Key retries once no partner retries any more
+    (beat runs it hourly; running it twice deletes nothing more)."""
+    from cc112.api.idempotency import idempotent_requests_forget
+
+    return idempotent_requests_forget()

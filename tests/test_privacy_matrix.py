@@ -2009,3 +2009,139 @@ def test_a_refused_post_does_not_read_ones_own_notification(world: World) -> Non
     assert client.get(url).status_code == 200
     mine.refresh_from_db()
     assert mine.read_at is not None
+
+
+# --- Partners' webhooks: the 112 coordinator's pages (appended to REGISTRY) ----------------------
+
+
+def _coordinator_only(c: Ctx) -> Answer | None:
+    """Subscriptions and deliveries are the coordinator's (and administrators'); the rest of the
+    centre, like the agencies, is refused."""
+    if c.role == "nobody":
+        return LOGIN
+    return OK if c.persona == "coordinator" else FORBIDDEN
+
+
+def _coordinator_else(answer: Answer) -> Rule:
+    return lambda c: answer if c.persona == "coordinator" else _coordinator_only(c)
+
+
+def _webhook_objects(c: Ctx) -> dict[str, Model]:
+    """Health's subscription and one delivery to it of health's own case (made once per walk)."""
+    from django.test import override_settings
+
+    from agencies.models import WebhookDelivery, WebhookEvent
+    from agencies.webhooks import webhook_subscribe, webhooks_emit
+
+    delivery = WebhookDelivery.objects.select_related("subscription").order_by("pk").first()
+    if delivery is None:
+        with override_settings(CC112_WEBHOOK_ALLOW_PRIVATE_TARGETS=True):
+            webhook_subscribe(
+                agency=c.data.world.health,
+                url="http://127.0.0.1:9/hook",
+                events=list(WebhookEvent.values),
+                actor=c.data.world.coordinator,
+            )
+        incident = c.data.cases["health_only"].incident
+        [delivery] = webhooks_emit(WebhookEvent.INCIDENT_UPDATED, incident=incident)
+    return {"webhooksubscription": delivery.subscription, "webhookdelivery": delivery}
+
+
+def _webhook_page(
+    kind: str,
+    *,
+    seen: Rule,
+    unseen: Rule,
+    post: Form = None,
+    post_seen: Rule | None = None,
+    version: bool = False,
+) -> Builder:
+    """A page about one subscription or delivery; a missing and a nonsense id answer alike."""
+
+    def build(c: Ctx, name: str) -> list[Target]:
+        obj = _webhook_objects(c)[kind]
+        ids = (obj.pk, _first_version(obj)) if version else (obj.pk,)
+        form = post(c) if callable(post) else post
+        answer = post_seen(c) if post_seen else None
+        targets = [
+            Target("existing", reverse(name, args=ids), seen(c), ids, post=form, post_expect=answer)
+        ]
+        for variant, bad in (("missing", MISSING), ("nonsense_id", NONSENSE)):
+            bad_ids = (bad, bad) if version else (bad,)
+            same = None if variant == "missing" else "missing"
+            targets.append(Target(variant, reverse(name, args=bad_ids), unseen(c), bad_ids, same))
+        return targets
+
+    return build
+
+
+def _webhook_old_address(kind: str) -> Builder:
+    prefix = f"/admin/agencies/{kind}/"
+
+    def build(c: Ctx, name: str) -> list[Target]:
+        obj = _webhook_objects(c)[kind]
+        expect = staff(redirect(re.escape(prefix) + "[^/]+/change/"))(c)
+        return [
+            Target("missing", f"{prefix}{MISSING}/", expect, (MISSING,)),
+            Target("existing", f"{prefix}{obj.pk}/", expect, (obj.pk,)),
+        ]
+
+    return build
+
+
+def _webhook_form(c: Ctx) -> dict[str, Any]:
+    return {"agency": str(c.data.world.police.pk), "url": "https://bocor.example/", "events": "x"}
+
+
+_WEBHOOK_PAGES: dict[str, Builder] = {
+    "admin:agencies_webhooksubscription_changelist": page("list", _coordinator_only),
+    "admin:agencies_webhooksubscription_add": page("form", _coordinator_only, post=_webhook_form),
+    "admin:agencies_webhooksubscription_change": _webhook_page(
+        "webhooksubscription",
+        seen=_coordinator_only,
+        unseen=_coordinator_else(TO_INDEX),
+        post=_webhook_form,
+        post_seen=READ_ONLY,
+    ),
+    "admin:agencies_webhooksubscription_history": _webhook_page(
+        "webhooksubscription", seen=_coordinator_only, unseen=staff(NOT_FOUND)
+    ),
+    "admin:agencies_webhooksubscription_simple_history": _webhook_page(
+        "webhooksubscription",
+        seen=_coordinator_only,
+        unseen=staff(NOT_FOUND),
+        version=True,
+        post=_webhook_form,
+        post_seen=READ_ONLY,
+    ),
+    "admin:agencies_webhooksubscription_delete": _webhook_page(
+        "webhooksubscription", seen=staff(FORBIDDEN), unseen=staff(FORBIDDEN), post=DELETE_FORM
+    ),
+    "admin:agencies_webhooksubscription_deactivate": _webhook_page(
+        "webhooksubscription", seen=_coordinator_only, unseen=_coordinator_else(NOT_FOUND), post={}
+    ),
+    "admin/agencies/webhooksubscription/<path:object_id>/": _webhook_old_address(
+        "webhooksubscription"
+    ),
+    "admin:agencies_webhookdelivery_changelist": page("list", _coordinator_only),
+    "admin:agencies_webhookdelivery_add": page("form", staff(FORBIDDEN), post={}),
+    "admin:agencies_webhookdelivery_change": _webhook_page(
+        "webhookdelivery",
+        seen=_coordinator_only,
+        unseen=_coordinator_else(TO_INDEX),
+        post={"status": "delivered"},
+        post_seen=READ_ONLY,
+    ),
+    # Django's own history page looks the row up before the permission (delivery ids only).
+    "admin:agencies_webhookdelivery_history": _webhook_page(
+        "webhookdelivery", seen=_coordinator_only, unseen=staff(TO_INDEX)
+    ),
+    "admin:agencies_webhookdelivery_delete": _webhook_page(
+        "webhookdelivery", seen=staff(FORBIDDEN), unseen=staff(FORBIDDEN), post=DELETE_FORM
+    ),
+    "admin:agencies_webhookdelivery_replay": _webhook_page(
+        "webhookdelivery", seen=_coordinator_only, unseen=_coordinator_else(NOT_FOUND), post={}
+    ),
+    "admin/agencies/webhookdelivery/<path:object_id>/": _webhook_old_address("webhookdelivery"),
+}
+REGISTRY |= _WEBHOOK_PAGES

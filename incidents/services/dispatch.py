@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from agencies.models import Agency
 from cc112.errors import DomainError
 from cc112.history import attribute
+from incidents.events import emit_dispatches_created
 from incidents.models import Dispatch, DispatchStatus, Incident
 from incidents.services._common import (
     event_time,
@@ -98,6 +99,7 @@ def incident_dispatch(
         clocks_stop_dispatch_clock(incident, at, answered=True)
     # A first dispatch always moves the case from received, which saves first_dispatched_at.
     incident_follow_dispatches(incident=incident, actor=actor, at=at, reason=reason)
+    emit_dispatches_created(dispatches)
     return dispatches
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from agencies.access import acts_for_centre, agency_of, may_report_cases
 from cc112.errors import ActionForbidden
 from cc112.history import apply_changes, attribute
+from incidents.events import emit_case_changed
 from incidents.models import (
     Call,
     CallOutcome,
@@ -198,4 +199,5 @@ def incident_update(
     incident.save()
     if {"priority", "category"} & set(changed):
         clocks_retarget(incident)
+    emit_case_changed(incident)
     return incident

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from cc112.errors import DomainError
 from cc112.history import attribute
+from incidents.events import emit_case_changed
 from incidents.models import Dispatch, DispatchStatus, Incident, IncidentStatus
 from incidents.services._common import event_time, lock_incident, require_centre
 from incidents.services.access import access_sync_agency
@@ -29,6 +30,7 @@ def _move(incident: Incident, target: str, *, actor: AbstractBaseUser, reason: s
     incident.status = target
     attribute(incident, actor=actor, reason=reason)
     incident.save()
+    emit_case_changed(incident, closed=target == IncidentStatus.CLOSED)
 
 
 def incident_follow_dispatches(

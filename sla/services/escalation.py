@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from agencies.models import Membership, Role
 from cc112.queue import enqueue_on_commit
+from incidents.events import emit_escalations
 from sla.calendars import Calendar
 from sla.models import Audience, Clock, Escalation, EscalationStep, Notification
 from sla.services.clocks import calendar_of, ladder, schedule_next, step_due_at
@@ -20,6 +21,7 @@ BATCH_SIZE = 100
 FIRE_COLUMNS = (
     "id",
     "incident_id",
+    "dispatch_id",
     "kind",
     "agency_id",
     "target",
@@ -148,6 +150,7 @@ def _fire_batch(
         for user_id, (audience, email) in directory.recipients(clock, step).items()
     ]
     Notification.objects.bulk_create(notifications)
+    emit_escalations(zip(escalations, (clock for clock, _step in told), strict=True))
     Clock.objects.bulk_update(
         clocks, ["next_level", "next_escalation_at", "flagged_for_evaluation"]
     )

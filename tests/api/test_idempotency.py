@@ -157,3 +157,21 @@ def test_concurrent_retries_of_a_dispatch_send_it_once(world):
 
     assert statuses == [201] * 6
     assert Dispatch.objects.filter(incident=case, agency=world.police).count() == 1
+
+
+@pytest.mark.django_db
+def test_keys_are_forgotten_after_a_day(world, centre_api):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from incidents.models import IdempotentRequest
+    from incidents.tasks import forget_idempotent_requests
+
+    CategoryFactory(code="KTB")
+    centre_api.post("/api/v1/incidents/", REPORT, format="json", HTTP_IDEMPOTENCY_KEY="old")
+    assert forget_idempotent_requests() == 0
+    with time_machine.travel(timezone.now() + timedelta(hours=25)):
+        assert forget_idempotent_requests() == 1
+    assert not IdempotentRequest.objects.exists()
