@@ -9,7 +9,12 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey, BaseAPIKeyManager
 from simple_history.models import HistoricalRecords
 
-from agencies.querysets import AgencyQuerySet, MembershipQuerySet
+from agencies.querysets import (
+    AgencyQuerySet,
+    MembershipQuerySet,
+    WebhookDeliveryQuerySet,
+    WebhookSubscriptionQuerySet,
+)
 
 
 class AgencyKind(models.TextChoices):
@@ -221,6 +226,7 @@ class WebhookSubscription(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     history = HistoricalRecords(excluded_fields=["secret"])
+    objects = WebhookSubscriptionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("webhook subscription")
@@ -293,6 +299,8 @@ class WebhookDelivery(models.Model):
         verbose_name=_("replayed by"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = WebhookDeliveryQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("webhook delivery")

@@ -268,6 +268,7 @@ SPECTACULAR_SETTINGS = {
         "IncidentStatusEnum": "incidents.models.IncidentStatus",
         "DispatchStatusEnum": "incidents.models.DispatchStatus",
         "PriorityEnum": "incidents.models.Priority",
+        "WebhookEventEnum": "agencies.models.WebhookEvent",
     },
 }
 

@@ -35,12 +35,20 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.models import Model
 from django.http import HttpResponse
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
 
-from agencies.models import Agency, ApiKey, Membership
+from agencies.models import (
+    Agency,
+    ApiKey,
+    Membership,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscription,
+)
 from agencies.services import api_key_create
+from agencies.webhooks import webhook_subscribe, webhooks_emit
 from incidents.models import (
     Call,
     Category,
@@ -276,6 +284,16 @@ def build_data(world: World) -> Data:
         operator=world.operator, outcome="prank", callback_number="0813 5555 0001", notes="Iseng-x"
     )
     api_key_create(agency=health, name="SIM Dinkes", actor=None)
+    # Each partner's webhook subscription, and one delivery to health of its own case.
+    with override_settings(CC112_WEBHOOK_ALLOW_PRIVATE_TARGETS=True):
+        for agency, staff_member in ((police, world.police_staff), (health, world.health_staff)):
+            webhook_subscribe(
+                agency=agency,
+                url=f"http://127.0.0.1:9/{agency.code}",
+                events=list(WebhookEvent.values),
+                actor=staff_member,
+            )
+    webhooks_emit(WebhookEvent.INCIDENT_UPDATED, incident=cases["health_only"].incident)
 
     # Far enough ahead that every rung of every running clock is due.
     escalations_fire_due(now=timezone.now() + timedelta(days=30))
@@ -346,6 +364,7 @@ SCOPED = {
     "share": Share,
     "clock": Clock,
     "notification": Notification,
+    "webhook": WebhookSubscription,
 }
 
 
@@ -454,6 +473,11 @@ class Ctx:
             for c in hidden:  # its own agency's clock there if any (a cancelled dispatch's)
                 names = sorted(c.clocks, key=lambda n: (not n.startswith(agency), n == "dispatch"))
                 rows.append((self.case_variant(c.key), c.clocks[names[0]].pk, False))
+        elif kind == "webhook":  # an agency's own subscriptions; the coordinator's all of them
+            for sub in WebhookSubscription.objects.select_related("agency").order_by("pk"):
+                seen = self.persona == "coordinator" or AGENCY.get(self.persona) == sub.agency.code
+                rows.append((f"{sub.agency.code}s", sub.pk, seen))
+            rows = rows[:1] if self.role == "nobody" else rows
         elif kind == "notification":  # one's own only, even of a case one sees
             mine = self.own_notifications()
             rows += [("own", mine[0].pk, True)] if mine else []
@@ -1350,6 +1374,29 @@ def _api_dispatch_list(c: Ctx, name: str) -> list[Target]:
     return [Target("all", reverse(name), ok, check=check)]
 
 
+def _api_webhook_list(c: Ctx, name: str) -> list[Target]:
+    """Subscribing: the centre's operators and supervisors and those in no agency are refused;
+    agencies and the coordinator get as far as the address, which is on a private network."""
+    ok = API_OK(c)
+    seen = {o.pk for o in c.objects("webhook") if o.seen}
+    refused = (
+        Answer(400)
+        if c.persona == "coordinator"
+        else api(centre=FORBIDDEN, agency=Answer(400), outsider=FORBIDDEN)(c)
+    )
+    return [
+        Target(
+            "all",
+            reverse(name),
+            ok,
+            check=api_rows(c, "webhook", seen) if ok == OK else None,
+            post={"url": "http://10.0.0.7/hook", "events": ["incident.closed"]},
+            post_expect=refused,
+            json=True,
+        )
+    ]
+
+
 def _case_dispatches(c: Ctx, incident_pk: Any) -> set[Any]:
     return {
         d.pk
@@ -1451,6 +1498,11 @@ def _api_pages() -> dict[str, Builder]:
             post_seen=API_CENTRE_WRITES,
         ),
         "api:dispatch-list": _api_dispatch_list,
+        "api:webhook-list": _api_webhook_list,
+        "api:webhook-detail": api_object("webhook", "/api/v1/webhooks/{}/", get=API_OK),
+        "api:webhook-deliveries": api_object(
+            "webhook", "/api/v1/webhooks/{}/deliveries/", get=API_OK
+        ),
         "api:dispatch-detail": api_object("dispatch", "/api/v1/dispatches/{}/", get=API_OK),
         "api:dispatch-acknowledge": _api_step("acknowledge", {}),
         "api:dispatch-en-route": _api_step("en-route", {}),
@@ -2027,23 +2079,12 @@ def _coordinator_else(answer: Answer) -> Rule:
 
 
 def _webhook_objects(c: Ctx) -> dict[str, Model]:
-    """Health's subscription and one delivery to it of health's own case (made once per walk)."""
-    from django.test import override_settings
-
-    from agencies.models import WebhookDelivery, WebhookEvent
-    from agencies.webhooks import webhook_subscribe, webhooks_emit
-
-    delivery = WebhookDelivery.objects.select_related("subscription").order_by("pk").first()
-    if delivery is None:
-        with override_settings(CC112_WEBHOOK_ALLOW_PRIVATE_TARGETS=True):
-            webhook_subscribe(
-                agency=c.data.world.health,
-                url="http://127.0.0.1:9/hook",
-                events=list(WebhookEvent.values),
-                actor=c.data.world.coordinator,
-            )
-        incident = c.data.cases["health_only"].incident
-        [delivery] = webhooks_emit(WebhookEvent.INCIDENT_UPDATED, incident=incident)
+    """Health's subscription and its delivery of health's own case (``build_data``'s)."""
+    delivery = (
+        WebhookDelivery.objects.select_related("subscription")
+        .filter(subscription__agency=c.data.world.health, event=WebhookEvent.INCIDENT_UPDATED)
+        .latest("pk")
+    )
     return {"webhooksubscription": delivery.subscription, "webhookdelivery": delivery}
 
 

@@ -2,14 +2,40 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
 
 
 class NewestFirstCursor(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
+    page_size_query_description = _("Results per page, 1 to 200 (default 50).")
     max_page_size = 200
     ordering = "-received_at"
+
+    def get_page_size(self, request):  # type: ignore[no-untyped-def]
+        """A bad ``page_size`` is a 400 that says so, not silently the default page."""
+        asked = request.query_params.get(self.page_size_query_param, "")
+        if asked == "":
+            return self.page_size
+        whole = asked.isascii() and asked.isdigit() and len(asked) <= 9
+        if whole and 1 <= int(asked) <= self.max_page_size:
+            return int(asked)
+        raise ValidationError(
+            {
+                self.page_size_query_param: [
+                    _("Enter a whole number from 1 to %(max)d.") % {"max": self.max_page_size}
+                ]
+            }
+        )
+
+    def get_schema_operation_parameters(self, view):  # type: ignore[no-untyped-def]
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+        return parameters
 
 
 class DispatchCursor(NewestFirstCursor):
@@ -18,3 +44,7 @@ class DispatchCursor(NewestFirstCursor):
 
 class NoteCursor(NewestFirstCursor):
     ordering = "created_at"
+
+
+class NewestCreatedCursor(NewestFirstCursor):
+    ordering = "-created_at"

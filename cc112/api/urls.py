@@ -9,6 +9,7 @@ from rest_framework.decorators import api_view, authentication_classes, permissi
 from rest_framework.exceptions import NotFound
 from rest_framework.routers import SimpleRouter
 
+from agencies.api import WebhookSubscriptionViewSet
 from incidents.api.views import AgencyViewSet, CategoryViewSet, DispatchViewSet, IncidentViewSet
 
 router = SimpleRouter()
@@ -16,6 +17,7 @@ router.register("incidents", IncidentViewSet, basename="incident")
 router.register("dispatches", DispatchViewSet, basename="dispatch")
 router.register("categories", CategoryViewSet, basename="category")
 router.register("agencies", AgencyViewSet, basename="agency")
+router.register("webhooks", WebhookSubscriptionViewSet, basename="webhook")
 
 
 @extend_schema(exclude=True)

@@ -6,6 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from agencies.services import api_key_create
+from tests.agencies.test_webhooks import partner  # noqa: F401  (a partner's endpoint)
 
 
 class KeyClient(APIClient):
