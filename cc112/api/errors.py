@@ -11,18 +11,30 @@ from __future__ import annotations
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import status
-from rest_framework.exceptions import APIException, NotFound
+from rest_framework import parsers, status
+from rest_framework.exceptions import APIException, NotFound, ParseError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from cc112.errors import ActionForbidden, DomainError, TransitionRefused
 
 logger = logging.getLogger(__name__)
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's, except that a body nested deeper than Python's recursion limit (``[[[[...``) is
+    malformed JSON like any other (400), not a RecursionError (500)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):  # type: ignore[no-untyped-def]
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError(_("JSON parse error - nested too deeply.")) from None
 
 
 def validation_error_data(error: DjangoValidationError) -> dict[str, list[str]]:
@@ -41,6 +53,12 @@ def api_exception_handler(exc, context):  # type: ignore[no-untyped-def]
         exc = NotFound()
     if isinstance(exc, DjangoValidationError):
         return Response(validation_error_data(exc), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, RequestDataTooBig):
+        # Django's own answer to this is an HTML page.
+        return Response(
+            {"detail": _("The request body is too large."), "code": "too_large"},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     if isinstance(exc, ActionForbidden):
         return Response(
             {"detail": exc.message, "code": "forbidden"}, status=status.HTTP_403_FORBIDDEN

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import CursorPagination
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import Cursor, CursorPagination
 
 
 class NewestFirstCursor(CursorPagination):
@@ -29,6 +32,22 @@ class NewestFirstCursor(CursorPagination):
                 ]
             }
         )
+
+    def decode_cursor(self, request):  # type: ignore[no-untyped-def]
+        """A cursor's position is a moment (every ordering here is by one) that goes into the
+        query: one we could not have written is an invalid cursor, not a database error
+        (PostgreSQL refuses offsets beyond 15:59, SQLite overflows past year 9999 in UTC)."""
+        cursor = super().decode_cursor(request)
+        if cursor is None or cursor.position is None:
+            return cursor
+        try:
+            moment = parse_datetime(cursor.position)
+            if moment is None or moment.tzinfo is None:
+                raise ValueError(cursor.position)
+            position = str(moment.astimezone(dt.UTC))
+        except (ValueError, OverflowError):
+            raise NotFound(self.invalid_cursor_message) from None
+        return Cursor(offset=cursor.offset, reverse=cursor.reverse, position=position)
 
     def get_schema_operation_parameters(self, view):  # type: ignore[no-untyped-def]
         parameters = super().get_schema_operation_parameters(view)

@@ -12,6 +12,15 @@ ERRORS = {
     "429": "Over your key's rate; wait the seconds in Retry-After.",
 }
 WRITES_ONLY = {"409", "422"}
+HEADERS = {
+    "429": {
+        "Retry-After": {
+            "description": "Seconds to wait before the next request.",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 0},
+        }
+    }
+}
 
 
 def document_error_responses(result, generator, request, public):  # type: ignore[no-untyped-def]
@@ -29,7 +38,16 @@ def document_error_responses(result, generator, request, public):  # type: ignor
             for code, text in ERRORS.items():
                 if code in WRITES_ONLY and method == "get":
                     continue
-                responses.setdefault(code, {"description": text, "content": body})
+                response = {"description": text, "content": body}
+                if code in HEADERS:
+                    response["headers"] = HEADERS[code]
+                responses.setdefault(code, response)
+            if method == "get":
+                # Single-value filters and paging read an empty value as not given
+                # (`?channel=&cursor=`); a list filter refuses one (`?status=` is 400).
+                for parameter in operation.get("parameters", []):
+                    if parameter.get("in") == "query" and parameter["schema"]["type"] != "array":
+                        parameter.setdefault("allowEmptyValue", True)
             if method == "post":
                 operation.setdefault("parameters", []).append(
                     {

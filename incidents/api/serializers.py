@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
 
 from agencies.models import Agency
@@ -29,7 +31,9 @@ from incidents.services.intake import CORRECTABLE_FIELDS
 def utc(moment: dt.datetime | None) -> str | None:
     if moment is None:
         return None
-    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    if moment.tzinfo is not dt.UTC:  # what the database returns is in UTC already
+        moment = moment.astimezone(dt.UTC)
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def decimal_text(value: Decimal | None) -> str | None:
@@ -248,6 +252,10 @@ class CategorySerializer(serializers.ModelSerializer):
 
 
 class AgencySerializer(serializers.ModelSerializer):
+    # Not an EmailField: its schema says "format: email", which the empty string (no duty
+    # email) is not.
+    email = serializers.CharField(read_only=True, help_text=_("Duty email; empty if none."))
+
     class Meta:
         model = Agency
         fields = [
@@ -299,6 +307,17 @@ class ClockSerializer(serializers.Serializer):
 # --- Writing -------------------------------------------------------------------------------------
 
 
+class AwareDateTimeField(serializers.DateTimeField):
+    """A moment with its time zone: a naive one is refused, not read in the centre's zone."""
+
+    default_error_messages = {"naive": _("Include a time zone, e.g. 2025-01-31T08:00:00Z.")}
+
+    def enforce_timezone(self, value):  # type: ignore[no-untyped-def]
+        if timezone.is_naive(value):
+            self.fail("naive")
+        return super().enforce_timezone(value)
+
+
 class StrictInput(serializers.Serializer):
     """Refuses fields it does not know instead of ignoring them silently."""
 
@@ -310,6 +329,17 @@ class StrictInput(serializers.Serializer):
                     {name: [_("This field cannot be set here.")] for name in unknown}
                 )
         return super().to_internal_value(data)
+
+
+class StrictInputSchema(OpenApiSerializerExtension):
+    """The schema says so too (``additionalProperties: false``), for every ``StrictInput``."""
+
+    target_class = StrictInput
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema, direction):  # type: ignore[no-untyped-def]
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        return {**schema, "additionalProperties": False}
 
 
 class IncidentCreateSerializer(StrictInput):
@@ -332,7 +362,7 @@ class IncidentCreateSerializer(StrictInput):
     kelurahan = serializers.CharField(max_length=80, required=False, allow_blank=True)
     latitude = _coordinate(90)
     longitude = _coordinate(180)
-    received_at = serializers.DateTimeField(
+    received_at = AwareDateTimeField(
         required=False, help_text=_("When it was reported (default: now). With a time zone.")
     )
 
@@ -368,7 +398,7 @@ class DispatchCreateSerializer(StrictInput):
 
 
 class StepSerializer(StrictInput):
-    at = serializers.DateTimeField(
+    at = AwareDateTimeField(
         required=False, help_text=_("When it happened (default: now). With a time zone.")
     )
 
@@ -387,4 +417,4 @@ class CloseSerializer(StepSerializer):
 
 class NoteCreateSerializer(StrictInput):
     body = serializers.CharField(max_length=10_000)
-    at = serializers.DateTimeField(required=False)
+    at = AwareDateTimeField(required=False)

@@ -4,7 +4,6 @@ missing); every write is one service call (the services decide who may act: 403 
 from __future__ import annotations
 
 from django.db.models import Prefetch
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -14,6 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from agencies.models import Agency
+from cc112.api.errors import JSONParser
+from cc112.api.filtering import FilterBackend
 from cc112.api.idempotency import idempotent
 from cc112.api.pagination import DispatchCursor, NewestFirstCursor, NoteCursor
 from incidents import services
@@ -30,10 +31,13 @@ class ScopedViewSet(viewsets.GenericViewSet):
     """Looks objects up only among what ``get_queryset`` (a ``visible_to``) returns."""
 
     lookup_value_regex = "[^/]+"
+    parser_classes = [JSONParser]
 
     def get_object(self):  # type: ignore[no-untyped-def]
         pk = self.kwargs[self.lookup_field]
-        if not pk.isdigit() or int(pk) > MAX_ID:
+        # isascii: "²" is a digit to str.isdigit() but not to int(); 19 digits: int() of a
+        # 5,000-digit string raises ValueError (Python's limit), and none is an id anyway.
+        if not (pk.isascii() and pk.isdigit()) or len(pk) > 19 or int(pk) > MAX_ID:
             raise NotFound()
         return super().get_object()
 
@@ -67,7 +71,7 @@ def case_with_dispatches(queryset):  # type: ignore[no-untyped-def]
 class IncidentViewSet(ScopedViewSet):
     serializer_class = s.IncidentSerializer
     pagination_class = NewestFirstCursor
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filter_backends = [FilterBackend, OrderingFilter]
     filterset_class = IncidentFilter
     ordering_fields = ["received_at", "updated_at"]
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -226,10 +230,9 @@ class IncidentViewSet(ScopedViewSet):
         return Response(self._case(incident.pk))
 
 
-def _step_action(name: str, service: str, serializer_class, summary: str):  # type: ignore[no-untyped-def]
+def _step_action(name: str, service: str, serializer_class, summary: str, url_path=None):  # type: ignore[no-untyped-def]
     """One endpoint per dispatch step; the service checks who acts and the transition."""
 
-    @extend_schema(summary=summary, request=serializer_class, responses=s.DispatchSerializer)
     @idempotent
     def step(self, request: Request, pk: str) -> Response:  # type: ignore[no-untyped-def]
         dispatch = self.get_object()
@@ -238,7 +241,12 @@ def _step_action(name: str, service: str, serializer_class, summary: str):  # ty
         return Response(s.DispatchSerializer(self._fresh(dispatch.pk)).data)
 
     step.__name__ = name
-    return step
+    # extend_schema goes on after action(), which replaces the function's ``kwargs`` where
+    # extend_schema keeps its schema (the steps had lost their request body and summary).
+    routed = action(detail=True, methods=["post"], url_path=url_path)(step)
+    return extend_schema(summary=summary, request=serializer_class, responses=s.DispatchSerializer)(
+        routed
+    )
 
 
 @extend_schema_view(
@@ -248,7 +256,7 @@ def _step_action(name: str, service: str, serializer_class, summary: str):  # ty
 class DispatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     serializer_class = s.DispatchSerializer
     pagination_class = DispatchCursor
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_class = DispatchFilter
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
@@ -257,35 +265,31 @@ class DispatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
     def _fresh(self, pk: int) -> Dispatch:
         return self.get_queryset().get(pk=pk)
 
-    acknowledge = action(detail=True, methods=["post"])(
-        _step_action(
-            "acknowledge", "dispatch_acknowledge", s.StepSerializer, "Acknowledge: we take it (T2)"
-        )
+    acknowledge = _step_action(
+        "acknowledge", "dispatch_acknowledge", s.StepSerializer, "Acknowledge: we take it (T2)"
     )
-    en_route = action(detail=True, methods=["post"], url_path="en-route")(
-        _step_action(
-            "en_route", "dispatch_mark_en_route", s.StepSerializer, "The team is on its way"
-        )
+    en_route = _step_action(
+        "en_route",
+        "dispatch_mark_en_route",
+        s.StepSerializer,
+        "The team is on its way",
+        url_path="en-route",
     )
-    on_scene = action(detail=True, methods=["post"], url_path="on-scene")(
-        _step_action(
-            "on_scene", "dispatch_mark_on_scene", s.StepSerializer, "The team has arrived (T3)"
-        )
+    on_scene = _step_action(
+        "on_scene",
+        "dispatch_mark_on_scene",
+        s.StepSerializer,
+        "The team has arrived (T3)",
+        url_path="on-scene",
     )
-    resolve = action(detail=True, methods=["post"])(
-        _step_action(
-            "resolve", "dispatch_resolve", s.ResolveSerializer, "Resolved, with the field report"
-        )
+    resolve = _step_action(
+        "resolve", "dispatch_resolve", s.ResolveSerializer, "Resolved, with the field report"
     )
-    decline = action(detail=True, methods=["post"])(
-        _step_action(
-            "decline", "dispatch_decline", s.ReasonSerializer, "Not ours: decline with a reason"
-        )
+    decline = _step_action(
+        "decline", "dispatch_decline", s.ReasonSerializer, "Not ours: decline with a reason"
     )
-    cancel = action(detail=True, methods=["post"])(
-        _step_action(
-            "cancel", "dispatch_cancel", s.ReasonSerializer, "Withdraw the dispatch (112 centre)"
-        )
+    cancel = _step_action(
+        "cancel", "dispatch_cancel", s.ReasonSerializer, "Withdraw the dispatch (112 centre)"
     )
 
 
