@@ -22,6 +22,11 @@ def membership_of(user: AbstractBaseUser | AnonymousUser) -> Membership | None:
     return getattr(user, _CACHE_ATTR)
 
 
+def remember_membership(user: AbstractBaseUser, membership: Membership | None) -> None:
+    """Seed the per-request lookup (an API key's account, already known from its key)."""
+    setattr(user, _CACHE_ATTR, membership)
+
+
 def agency_of(user: AbstractBaseUser | AnonymousUser) -> Agency | None:
     membership = membership_of(user)
     return membership.agency if membership else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -94,7 +95,7 @@ class WebhookSubscriptionViewSet(
     def create(self, request: Request) -> Response:
         agency = agency_of(request.user)
         if agency is None:
-            raise ActionForbidden("Only an agency's staff or systems subscribe to its events.")
+            raise ActionForbidden(_("Only an agency's staff or systems subscribe to its events."))
         data = self.run(WebhookSubscribeSerializer, request)
         subscription, secret = webhook_subscribe(
             agency=agency, url=data["url"], events=data["events"], actor=request.user

@@ -42,6 +42,10 @@ def holds_personal_grants(user: User) -> bool:
     return getattr(user, _PERSONAL_GRANTS_ATTR)
 
 
+def remember_personal_grants(user: User, held: bool) -> None:
+    setattr(user, _PERSONAL_GRANTS_ATTR, held)
+
+
 def forget_personal_grants(user: User) -> None:
     if hasattr(user, _PERSONAL_GRANTS_ATTR):
         delattr(user, _PERSONAL_GRANTS_ATTR)

@@ -2,15 +2,37 @@
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
+from agencies.access import membership_of, remember_membership
 from agencies.models import ApiKey
-from agencies.services import api_key_mark_used
+from agencies.services import API_KEY_KNOWN_FOR_SECONDS, api_key_cache_key, api_key_mark_used
+from incidents.querysets import holds_personal_grants, remember_personal_grants
 
 KEYWORD = "Api-Key"
+
+
+def _known_key(key: str) -> tuple[ApiKey, bool]:
+    """The key, its account with the account's membership and personal-grant flag attached,
+    and whether it came from the cache (looked up in the last few seconds; the secret is
+    checked against the stored hash every time)."""
+    prefix = key.partition(".")[0]
+    known = cache.get(api_key_cache_key(prefix))
+    if known is not None:
+        api_key, membership, personal = known
+        if not ApiKey.objects.key_generator.verify(key, api_key.hashed_key):
+            raise ApiKey.DoesNotExist
+    else:
+        api_key = ApiKey.objects.get_from_key(key)
+        membership = membership_of(api_key.account)
+        personal = holds_personal_grants(api_key.account)
+    remember_membership(api_key.account, membership)
+    remember_personal_grants(api_key.account, personal)
+    return api_key, known is not None
 
 
 class ApiKeyAuthentication(BaseAuthentication):
@@ -24,15 +46,23 @@ class ApiKeyAuthentication(BaseAuthentication):
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed(_("Send the header as: Api-Key <key>."))
         try:
-            key = parts[1].decode("ascii")
-            api_key = ApiKey.objects.get_from_key(key)
+            api_key, cached = _known_key(parts[1].decode("ascii"))
         except (UnicodeDecodeError, ApiKey.DoesNotExist):
             raise exceptions.AuthenticationFailed(_("Unknown or revoked API key.")) from None
+        if api_key.revoked or not api_key.account.is_active:
+            raise exceptions.AuthenticationFailed(_("Unknown or revoked API key."))
         if api_key.has_expired:
             raise exceptions.AuthenticationFailed(_("This API key has expired."))
-        if not api_key.account.is_active:
-            raise exceptions.AuthenticationFailed(_("Unknown or revoked API key."))
         api_key_mark_used(api_key)
+        if not cached:
+            # After the last-use mark, so the cached copy does not ask to be marked again.
+            membership = membership_of(api_key.account)
+            personal = holds_personal_grants(api_key.account)
+            cache.set(
+                api_key_cache_key(api_key.prefix),
+                (api_key, membership, personal),
+                API_KEY_KNOWN_FOR_SECONDS,
+            )
         return api_key.account, api_key
 
     def authenticate_header(self, request):  # type: ignore[no-untyped-def]
