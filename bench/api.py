@@ -76,11 +76,12 @@ LIST_PATH = "/api/v1/incidents/"
 TARGET_VS_BARE = 0.30
 TARGET_VS_DRF_MODEL = 2.0
 TARGET_DEEP_VS_FIRST = 1.25
-TARGETS = ("bare", "drf_model", "drf_model_paged", "api_first", "api_deep")
+TARGETS = ("bare", "drf_model", "drf_model_paged", "drf_model_all", "api_first", "api_deep")
 LABELS = {
     "bare": "bare Django view, .values() → JsonResponse",
     "drf_model": "DRF ListAPIView + ModelSerializer, [:50]",
     "drf_model_paged": "  the same, LimitOffsetPagination (+ COUNT)",
+    "drf_model_all": "  ModelSerializer fields='__all__', [:50]",
     "api_first": "API list, first page",
     "api_deep": "API list, deep cursor page",
 }
@@ -343,14 +344,14 @@ def check_rows(port: int, paths: dict[str, str], headers: dict, depth: int) -> d
     """The same 50 cases from every list; the API's page ``depth``, reached by following
     ``next``, and the same rows from the bare view at that offset."""
     answers = {}
-    for name in ("bare", "drf_model", "drf_model_paged", "api_first"):
+    for name in ("bare", "drf_model", "drf_model_paged", "drf_model_all", "api_first"):
         status, answers[name] = get(port, paths[name], headers[name])
         if status != 200:
             raise RuntimeError(f"{paths[name]} answered {status}: {answers[name]}")
     ids = ids_of(answers["bare"])
     if len(ids) != PAGE:
         raise RuntimeError(f"the agency has fewer than {PAGE} cases")
-    for name in ("drf_model", "drf_model_paged", "api_first"):
+    for name in ("drf_model", "drf_model_paged", "drf_model_all", "api_first"):
         if not same_rows(answers[name], answers["bare"]):
             raise RuntimeError(f"{name} lists other cases than the bare view")
     target, answer, reached = paths["api_first"], answers["api_first"], 1
@@ -515,18 +516,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"({report['police_cases'] / report['cases']:.0%})"
         )
 
-        from bench.api_site import BARE_PATH, DRF_MODEL_PAGED_PATH, DRF_MODEL_PATH
+        from bench.api_site import (
+            BARE_PATH,
+            DRF_MODEL_ALL_PATH,
+            DRF_MODEL_PAGED_PATH,
+            DRF_MODEL_PATH,
+        )
 
         paths = {
             "bare": f"{BARE_PATH}?agency={AGENCY}",
             "drf_model": f"{DRF_MODEL_PATH}?agency={AGENCY}",
             "drf_model_paged": f"{DRF_MODEL_PAGED_PATH}?agency={AGENCY}",
+            "drf_model_all": f"{DRF_MODEL_ALL_PATH}?agency={AGENCY}",
             "api_first": LIST_PATH,
         }
         headers: dict[str, dict[str, str]] = {
             "bare": {},
             "drf_model": {},
             "drf_model_paged": {},
+            "drf_model_all": {},
             "api_first": keys["police"]["header"],
             "api_deep": keys["police"]["header"],
         }
@@ -573,6 +581,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "vs_bare": per_round(windows, "api_first", "bare"),
             "vs_drf_model": per_round(windows, "api_first", "drf_model"),
             "vs_drf_model_paged": per_round(windows, "api_first", "drf_model_paged"),
+            "vs_drf_model_all": per_round(windows, "api_first", "drf_model_all"),
             "bare_vs_drf_model": per_round(windows, "bare", "drf_model"),
             # Time per deep page ÷ time per first page, under the same load.
             "deep_vs_first": per_round(windows, "api_first", "api_deep"),
@@ -607,10 +616,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             "bare_rps": figures["bare"]["rps"],
             "drf_model_rps": figures["drf_model"]["rps"],
             "drf_model_paged_rps": figures["drf_model_paged"]["rps"],
+            "drf_model_all_rps": figures["drf_model_all"]["rps"],
             "deep_rps": figures["api_deep"]["rps"],
             "ratio_vs_bare": ratios["vs_bare"],
             "ratio_vs_drf_model": ratios["vs_drf_model"],
             "ratio_vs_drf_model_paged": ratios["vs_drf_model_paged"],
+            "ratio_vs_drf_model_all": ratios["vs_drf_model_all"],
             "bare_vs_drf_model": ratios["bare_vs_drf_model"],
             "deep_vs_first": ratios["deep_vs_first"],
             "create_p50_ms": report["create"]["p50_ms"],
@@ -655,6 +666,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         met["vs_drf_model"],
     )
     line("API list ÷ the same, LimitOffsetPagination", ratios["vs_drf_model_paged"], "", None)
+    line("API list ÷ ModelSerializer '__all__', [:50]", ratios["vs_drf_model_all"], "", None)
     line("bare view ÷ DRF ModelSerializer list, [:50]", ratios["bare_vs_drf_model"], "", None)
     line(
         f"page {report['deep_page_depth']} ÷ first page (time per request)",

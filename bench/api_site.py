@@ -52,6 +52,7 @@ PAGE = 50
 BARE_PATH = "/bench/bare/incidents/"
 DRF_MODEL_PATH = "/bench/drf-model/incidents/"
 DRF_MODEL_PAGED_PATH = "/bench/drf-model-paged/incidents/"
+DRF_MODEL_ALL_PATH = "/bench/drf-model-all/incidents/"
 
 
 @functools.cache
@@ -101,6 +102,23 @@ class IncidentModelList(generics.ListAPIView):
         return cases.select_related("category").order_by("-received_at")[:PAGE]
 
 
+class IncidentAllFieldsSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Incident
+        fields = "__all__"
+
+
+class IncidentAllFieldsList(IncidentModelList):
+    """Baseline B as most DRF projects write it: ``fields = "__all__"`` (every column, the
+    category as its id), the same 50 cases, sliced."""
+
+    serializer_class = IncidentAllFieldsSerializer
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        cases = agency_cases(self.request.query_params.get("agency", "polresta"))
+        return cases.order_by("-received_at")[:PAGE]
+
+
 class FiftyAPage(LimitOffsetPagination):
     default_limit = PAGE
 
@@ -119,6 +137,7 @@ urlpatterns = [
     path(BARE_PATH.lstrip("/"), bare_incidents),
     path(DRF_MODEL_PATH.lstrip("/"), IncidentModelList.as_view()),
     path(DRF_MODEL_PAGED_PATH.lstrip("/"), IncidentModelPagedList.as_view()),
+    path(DRF_MODEL_ALL_PATH.lstrip("/"), IncidentAllFieldsList.as_view()),
     path("", include("cc112.urls")),
 ]
 
