@@ -203,3 +203,25 @@ def test_malformed_json_is_400(world, centre_api):
         "POST", "/api/v1/incidents/", "{not json", content_type="application/json"
     )
     assert answer.status_code == 400
+
+
+def test_a_forged_cursor_or_filter_shows_nothing_beyond_the_agencys_cases(world, police_api):
+    import base64
+
+    own, _ = make_dispatched_incident(world.operator, [world.police])
+    make_dispatched_incident(world.operator, [world.health])
+    make_incident(world.operator)
+    for position in ("9999-12-31T00:00:00+00:00", "2000-01-01T00:00:00+00:00"):
+        for reverse in ("0", "1"):
+            forged = base64.b64encode(f"o=0&r={reverse}&p={position}".encode()).decode()
+            answer = police_api.get("/api/v1/incidents/", {"cursor": forged})
+            assert answer.status_code in (200, 404)  # 404: a cursor the API could not have made
+            rows = answer.json().get("results", [])
+            assert {c["id"] for c in rows} <= {own.pk}
+    for query in (
+        {"agency": "dinkes"},
+        {"status": "received"},
+        {"updated_since": "2000-01-01T00:00Z"},
+    ):
+        rows = police_api.get("/api/v1/incidents/", query).json()["results"]
+        assert {c["id"] for c in rows} <= {own.pk}, query
