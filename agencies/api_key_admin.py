@@ -32,6 +32,11 @@ if admin.site.is_registered(LibraryApiKey):
     admin.site.unregister(LibraryApiKey)
 
 
+def may_open_api_keys(request: HttpRequest) -> bool:
+    """The sidebar's entry: for those who manage keys."""
+    return may_manage_api_keys(request.user)
+
+
 class ApiKeyCreateForm(ServiceModelForm):
     class Meta:
         model = ApiKey

@@ -389,6 +389,12 @@ UNFOLD = {
                         "permission": lambda request: request.user.has_perm("auth.view_user"),
                     },
                     {
+                        "title": _("API keys"),
+                        "icon": "key",
+                        "link": reverse_lazy("admin:agencies_apikey_changelist"),
+                        "permission": "agencies.api_key_admin.may_open_api_keys",
+                    },
+                    {
                         "title": _("Webhooks"),
                         "icon": "webhook",
                         "link": reverse_lazy("admin:agencies_webhooksubscription_changelist"),

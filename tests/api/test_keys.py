@@ -105,3 +105,27 @@ def test_a_session_in_the_portal_uses_csrf(world):
     note = browser.post("/api/v1/incidents/1/notes/", {"body": "x"}, format="json")
     assert note.status_code == 403
     assert "CSRF" in note.json()["detail"]
+
+
+def test_the_coordinator_finds_the_keys_in_the_sidebar_and_issues_one_shown_once(world):
+    from django.test import Client
+
+    coordinator = Client()
+    coordinator.force_login(world.coordinator)
+    assert "/admin/agencies/apikey/" in coordinator.get("/admin/").content.decode()
+    issued = coordinator.post(
+        "/admin/agencies/apikey/add/",
+        {"agency": world.police.pk, "name": "SIM Polresta", "requests_per_minute": 120},
+    )
+    assert issued.status_code == 200
+    assert "no-store" in issued["Cache-Control"]
+    api_key = ApiKey.objects.get(name="SIM Polresta")
+    secret = issued.context["secret"]
+    assert secret.startswith(api_key.prefix + ".")
+    assert KeyClient(secret).get("/api/v1/incidents/").status_code == 200
+    again = coordinator.get(f"/admin/agencies/apikey/{api_key.pk}/change/").content.decode()
+    assert secret not in again
+
+    operator = Client()
+    operator.force_login(world.operator)
+    assert "/admin/agencies/apikey/" not in operator.get("/admin/").content.decode()
