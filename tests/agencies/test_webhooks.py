@@ -654,7 +654,7 @@ def test_the_coordinator_subscribes_in_the_portal_and_sees_the_secret_once(
         reverse("admin:agencies_webhooksubscription_add"), {**form, "url": "http://10.0.0.1/"}
     )
     assert refused.status_code == 200
-    assert "public addresses only" in refused.content.decode()
+    assert "webhook hanya dikirim ke alamat publik" in refused.content.decode()
 
 
 def test_the_coordinator_replays_a_failed_delivery_from_the_portal(world, partner, committed):
