@@ -594,7 +594,7 @@ def test_an_address_that_turned_internal_is_refused_at_send_time(world, partner,
     assert deliver_webhook.delay(delivery.pk).get() == S.FAILED
     assert endpoint.requests == []
     [attempt] = delivery.attempt_log.all()
-    assert "public addresses only" in attempt.error
+    assert "hanya dikirim ke alamat publik" in attempt.error
     with pytest.raises(TargetRefused):
         check_webhook_target(endpoint.url)
 
