@@ -322,9 +322,11 @@ def test_a_breach_escalates_once_per_level_with_two_workers_and_beat(drill, worl
 
 KILL_CASES = 15
 KILL_AGENCIES = 5  # each case is dispatched to every agency: 2 clocks each, 3 rungs per clock
-# More overdue clocks on those cases, so the sweeps (about 3 ms a rung, batched) run for
-# seconds and a kill finds a batch in flight; written in bulk, as the sweep is what is drilled.
-KILL_BACKLOG = 1500
+# More overdue clocks on those cases, so the sweeps run for seconds and a kill finds a batch in
+# flight, and work is still left after the first kill's recovery for the second (the batched
+# sweep fires about 2,300 rungs a second: 1,500 clocks were done before the second kill could
+# find a batch, seen in CI); written in bulk, as the sweep is what is drilled.
+KILL_BACKLOG = 6000
 
 
 def test_a_worker_killed_inside_a_sweep_leaves_every_rung_fired_once(drill, world):  # type: ignore[no-untyped-def]
