@@ -11,6 +11,7 @@ from django.contrib import admin, messages
 from django.db import models
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -148,15 +149,20 @@ class WebhookSubscriptionAdmin(
     def response_add(
         self, request: HttpRequest, obj: WebhookSubscription, post_url_continue: str | None = None
     ) -> HttpResponse:
-        messages.warning(
-            request,
-            format_html(
-                "{} <code>{}</code>",
-                _("Give the partner this signing secret now; it is not shown again:"),
-                obj.secret,
-            ),
+        """The secret on a page of its own: a message would keep it in the message cookie."""
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Webhook subscribed"),
+            "subscription": obj,
+            "secret": obj.secret,
+            "back_url": reverse("admin:agencies_webhooksubscription_change", args=(obj.pk,)),
+        }
+        response = TemplateResponse(
+            request, "admin/agencies/webhooksubscription/subscribed.html", context
         )
-        return super().response_add(request, obj, post_url_continue)
+        response["Cache-Control"] = "no-store"
+        return response
 
     @display(description=_("events"))
     def event_list(self, obj: WebhookSubscription) -> str:
