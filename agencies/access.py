@@ -56,8 +56,9 @@ def may_share_cases(user: AbstractBaseUser | AnonymousUser) -> bool:
     )
 
 
-def may_manage_api_keys(user: AbstractBaseUser | AnonymousUser) -> bool:
-    """Issues and revokes partners' API keys: administrators and the 112 coordinator."""
+def may_manage_partner_systems(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Every partner's API keys, webhook subscriptions and deliveries: administrators and the
+    112 coordinator."""
     return bool(user.is_active and (user.is_superuser or has_centre_role(user, Role.COORDINATOR)))
 
 

@@ -16,7 +16,7 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action
 from unfold.enums import ActionVariant
 
-from agencies.access import may_manage_api_keys
+from agencies.access import may_manage_partner_systems
 from agencies.models import ApiKey
 from agencies.services import api_key_create, api_key_revoke
 from cc112.admin_errors import (
@@ -34,7 +34,7 @@ if admin.site.is_registered(LibraryApiKey):
 
 def may_open_api_keys(request: HttpRequest) -> bool:
     """The sidebar's entry: for those who manage keys."""
-    return may_manage_api_keys(request.user)
+    return may_manage_partner_systems(request.user)
 
 
 class ApiKeyCreateForm(ServiceModelForm):
@@ -89,7 +89,7 @@ class ApiKeyAdmin(ServiceAdminMixin, ReadOnlyHistoryMixin, SimpleHistoryAdmin, M
     actions_detail = ["revoke_key"]
 
     def _allowed(self, request: HttpRequest) -> bool:
-        return may_manage_api_keys(request.user)
+        return may_manage_partner_systems(request.user)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self._allowed(request)

@@ -23,10 +23,9 @@ class WebhookSubscriptionQuerySet(models.QuerySet):
     def visible_to(self, user) -> WebhookSubscriptionQuerySet:  # type: ignore[no-untyped-def]
         """Every subscription for administrators and the 112 coordinator; an agency's staff
         and systems see their own agency's; nobody else any."""
-        from agencies.access import agency_of, is_agency_staff
-        from agencies.webhooks import may_manage_webhooks
+        from agencies.access import agency_of, is_agency_staff, may_manage_partner_systems
 
-        if may_manage_webhooks(user):
+        if may_manage_partner_systems(user):
             return self.all()
         agency = agency_of(user)
         if agency is None or not is_agency_staff(user):

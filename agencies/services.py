@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agencies.access import forget_membership, may_manage_api_keys
+from agencies.access import forget_membership, may_manage_partner_systems
 from agencies.models import AGENCY_ROLES, CENTRE_ROLES, Agency, ApiKey, Membership, Role
 from agencies.roles import role_group
 from cc112.errors import ActionForbidden
@@ -177,7 +177,7 @@ API_KEY_LAST_USE_PRECISION = timedelta(minutes=1)
 
 
 def _require_key_rights(actor: AbstractBaseUser | None) -> None:
-    if actor is not None and not may_manage_api_keys(actor):
+    if actor is not None and not may_manage_partner_systems(actor):
         raise ActionForbidden(_("Only an administrator or the 112 coordinator manages API keys."))
 
 

@@ -1,5 +1,6 @@
-"""Partners' webhooks in the portal: subscriptions and the delivery log, for the 112 coordinator
-and administrators (``may_manage_webhooks``), who see every case. Every write is a service."""
+"""Partners' webhooks in the portal: subscriptions and the delivery log, for the 112
+coordinator and administrators (``may_manage_partner_systems``), who see every case. Every write
+is a service."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from unfold.decorators import action, display
 from unfold.enums import ActionVariant
 from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget
 
+from agencies.access import may_manage_partner_systems
 from agencies.models import (
     WebhookAttempt,
     WebhookDelivery,
@@ -29,7 +31,6 @@ from agencies.models import (
     WebhookSubscription,
 )
 from agencies.webhooks import (
-    may_manage_webhooks,
     webhook_delivery_replay,
     webhook_subscribe,
     webhook_unsubscribe,
@@ -53,7 +54,7 @@ DELIVERY_STATUS_COLOURS = {
 
 def may_open_webhooks(request: HttpRequest) -> bool:
     """The sidebar's links to these pages."""
-    return may_manage_webhooks(request.user)
+    return may_manage_partner_systems(request.user)
 
 
 class WebhookManagersOnly:
@@ -62,10 +63,10 @@ class WebhookManagersOnly:
     form)."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return may_manage_webhooks(request.user)
+        return may_manage_partner_systems(request.user)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_manage_webhooks(request.user)
+        return may_manage_partner_systems(request.user)
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False
@@ -131,7 +132,7 @@ class WebhookSubscriptionAdmin(
     actions_detail = ["deactivate"]
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return may_manage_webhooks(request.user)
+        return may_manage_partner_systems(request.user)
 
     def formfield_for_dbfield(
         self, db_field: models.Field, request: HttpRequest, **kwargs: Any
@@ -169,7 +170,7 @@ class WebhookSubscriptionAdmin(
         return ", ".join(obj.events)
 
     def has_deactivate_permission(self, request: HttpRequest, object_id: Any = None) -> bool:
-        return may_manage_webhooks(request.user)
+        return may_manage_partner_systems(request.user)
 
     def get_actions_detail(self, request: HttpRequest, object_id: Any) -> list:
         actions = super().get_actions_detail(request, object_id)
@@ -216,7 +217,7 @@ class WebhookAttemptInline(TabularInline):
     can_delete = False
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_manage_webhooks(request.user)
+        return may_manage_partner_systems(request.user)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -294,7 +295,7 @@ class WebhookDeliveryAdmin(WebhookManagersOnly, ModelAdmin):
         return format_html("<pre>{}</pre>", json.dumps(obj.payload, indent=2, ensure_ascii=False))
 
     def has_replay_permission(self, request: HttpRequest, object_id: Any = None) -> bool:
-        return may_manage_webhooks(request.user)
+        return may_manage_partner_systems(request.user)
 
     @admin.action(description=_("Replay the selected deliveries"), permissions=["replay"])
     def replay_selected(self, request: HttpRequest, queryset: QuerySet) -> None:

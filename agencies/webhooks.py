@@ -33,10 +33,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agencies.access import agency_of, has_centre_role, is_agency_staff
+from agencies.access import agency_of, is_agency_staff, may_manage_partner_systems
 from agencies.models import (
     Agency,
-    Role,
     WebhookAttempt,
     WebhookDelivery,
     WebhookDeliveryStatus,
@@ -74,14 +73,9 @@ _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 # --- Who manages subscriptions -------------------------------------------------------------------
 
 
-def may_manage_webhooks(user: AbstractBaseUser | AnonymousUser) -> bool:
-    """Every agency's subscriptions and deliveries: administrators and the 112 coordinator."""
-    return bool(user.is_active and (user.is_superuser or has_centre_role(user, Role.COORDINATOR)))
-
-
 def may_manage_webhooks_of(user: AbstractBaseUser | AnonymousUser, agency: Agency) -> bool:
     """One agency's subscriptions: also its own staff and its systems' API-key accounts."""
-    if may_manage_webhooks(user):
+    if may_manage_partner_systems(user):
         return True
     own = agency_of(user)
     return own is not None and own.pk == agency.pk and is_agency_staff(user)

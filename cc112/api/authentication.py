@@ -16,10 +16,10 @@ from incidents.querysets import holds_personal_grants, remember_personal_grants
 KEYWORD = "Api-Key"
 
 
-def _known_key(key: str) -> tuple[ApiKey, bool]:
+def _known_key(key: str) -> tuple[ApiKey, tuple | None]:
     """The key, its account with the account's membership and personal-grant flag attached,
-    and whether it came from the cache (looked up in the last few seconds; the secret is
-    checked against the stored hash every time)."""
+    and what to remember of it (None when it came from the cache: looked up in the last few
+    seconds; the secret is checked against the stored hash every time)."""
     prefix = key.partition(".")[0]
     known = cache.get(api_key_cache_key(prefix))
     if known is not None:
@@ -32,7 +32,7 @@ def _known_key(key: str) -> tuple[ApiKey, bool]:
         personal = holds_personal_grants(api_key.account)
     remember_membership(api_key.account, membership)
     remember_personal_grants(api_key.account, personal)
-    return api_key, known is not None
+    return api_key, None if known is not None else (membership, personal)
 
 
 class ApiKeyAuthentication(BaseAuthentication):
@@ -46,7 +46,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed(_("Send the header as: Api-Key <key>."))
         try:
-            api_key, cached = _known_key(parts[1].decode("ascii"))
+            api_key, to_remember = _known_key(parts[1].decode("ascii"))
         except (UnicodeDecodeError, ApiKey.DoesNotExist):
             raise exceptions.AuthenticationFailed(_("Unknown or revoked API key.")) from None
         if api_key.revoked or not api_key.account.is_active:
@@ -54,13 +54,11 @@ class ApiKeyAuthentication(BaseAuthentication):
         if api_key.has_expired:
             raise exceptions.AuthenticationFailed(_("This API key has expired."))
         api_key_mark_used(api_key)
-        if not cached:
+        if to_remember is not None:
             # After the last-use mark, so the cached copy does not ask to be marked again.
-            membership = membership_of(api_key.account)
-            personal = holds_personal_grants(api_key.account)
             cache.set(
                 api_key_cache_key(api_key.prefix),
-                (api_key, membership, personal),
+                (api_key, *to_remember),
                 API_KEY_KNOWN_FOR_SECONDS,
             )
         return api_key.account, api_key

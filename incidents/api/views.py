@@ -19,12 +19,9 @@ from cc112.api.idempotency import idempotent
 from cc112.api.pagination import DispatchCursor, NewestFirstCursor, NoteCursor
 from incidents import services
 from incidents.api import serializers as s
-from incidents.api.filters import DispatchFilter, IncidentFilter
+from incidents.api.filters import MAX_ID, DispatchFilter, IncidentFilter
 from incidents.models import Category, Dispatch, Incident, Note
 from sla.models import Clock
-
-# The largest id PostgreSQL's bigint holds: a longer number in a URL is simply not found.
-MAX_ID = 2**63 - 1
 
 
 class ScopedViewSet(viewsets.GenericViewSet):
