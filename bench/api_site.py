@@ -17,9 +17,10 @@ list the same 50 cases as the first page of ``GET /api/v1/incidents/`` for one a
   ``LimitOffsetPagination`` (50 a page), as a plain DRF list is usually paged: the same rows,
   plus the ``COUNT(*)`` of the agency's cases that this pagination runs on every page.
 
-Both scope with the SQL that ``Incident.objects.visible_to`` gives an agency member who holds no
-personal grant: ``EXISTS`` (the agency group's object permission ``incidents.view_incident``),
-the permission found by the same subquery. The agency's group id is read once per process.
+All scope with the SQL that ``Incident.objects.visible_to`` gives an agency member who holds no
+personal grant, through the same expression (``incidents.querysets.Granted``: ``EXISTS`` the
+agency group's object permission ``incidents.view_incident``). The agency's group id is read
+once per process.
 
 The product's URLs are not touched: ``BenchHandler`` sets ``request.urlconf`` (Django's
 per-request URLconf) to this module, whose ``urlpatterns`` put the two views beside
@@ -36,9 +37,7 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cc112.settings")
 django.setup(set_prefix=False)
 
-from django.contrib.auth.models import Permission  # noqa: E402
 from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
-from django.db.models import Exists, OuterRef, Subquery  # noqa: E402
 from django.http import HttpRequest, JsonResponse  # noqa: E402
 from django.urls import include, path  # noqa: E402
 from rest_framework import generics, serializers  # noqa: E402
@@ -47,6 +46,7 @@ from rest_framework.pagination import LimitOffsetPagination  # noqa: E402
 from agencies.models import Agency  # noqa: E402
 from incidents.api.serializers import SUMMARY_COLUMNS  # noqa: E402
 from incidents.models import Incident, IncidentGroupObjectPermission  # noqa: E402
+from incidents.querysets import Granted  # noqa: E402
 
 PAGE = 50
 BARE_PATH = "/bench/bare/incidents/"
@@ -61,16 +61,8 @@ def _group_id(code: str) -> int:
 
 
 def agency_cases(code: str):  # type: ignore[no-untyped-def]
-    """The cases an agency's member without personal grants sees, as ``visible_to`` asks."""
-    permission = Subquery(
-        Permission.objects.filter(content_type__app_label="incidents", codename="view_incident")
-        .order_by()
-        .values("pk")[:1]
-    )
-    held = IncidentGroupObjectPermission.objects.filter(
-        content_object=OuterRef("pk"), permission_id=permission, group_id=_group_id(code)
-    )
-    return Incident.objects.filter(Exists(held))
+    """The cases an agency's member without personal grants sees, with ``visible_to``'s SQL."""
+    return Incident.objects.filter(Granted(IncidentGroupObjectPermission, "group", _group_id(code)))
 
 
 def bare_incidents(request: HttpRequest) -> JsonResponse:
