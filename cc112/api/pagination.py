@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import Cursor, CursorPagination
+
+from cc112.moments import utc_text
 
 
 class NewestFirstCursor(CursorPagination):
@@ -44,10 +44,21 @@ class NewestFirstCursor(CursorPagination):
             moment = parse_datetime(cursor.position)
             if moment is None or moment.tzinfo is None:
                 raise ValueError(cursor.position)
-            position = str(moment.astimezone(dt.UTC))
+            position = utc_text(moment)
         except (ValueError, OverflowError):
             raise NotFound(self.invalid_cursor_message) from None
         return Cursor(offset=cursor.offset, reverse=cursor.reverse, position=position)
+
+    def _get_position_from_instance(self, instance, ordering):  # type: ignore[no-untyped-def]
+        """A position reads as the API writes a moment (``utc_text``), which is how the case
+        list's rows already carry it (``<name>_utc``, see ``summary_rows``). DRF compares
+        positions as text, the decoded cursor's with the rows', so all are written alike."""
+        name = ordering[0].lstrip("-")
+        if isinstance(instance, dict):
+            if f"{name}_utc" in instance:
+                return instance[f"{name}_utc"]
+            return utc_text(instance[name])
+        return utc_text(getattr(instance, name))
 
     def get_schema_operation_parameters(self, view):  # type: ignore[no-untyped-def]
         parameters = super().get_schema_operation_parameters(view)

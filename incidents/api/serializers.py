@@ -7,15 +7,16 @@ the declared fields describe the same shape for the schema.
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
 
 from agencies.models import Agency
+from cc112.moments import UtcText, utc_text
 from incidents.models import (
     Category,
     Channel,
@@ -28,14 +29,6 @@ from incidents.models import (
 from incidents.services.intake import CORRECTABLE_FIELDS
 
 
-def utc(moment: dt.datetime | None) -> str | None:
-    if moment is None:
-        return None
-    if moment.tzinfo is not dt.UTC:  # what the database returns is in UTC already
-        moment = moment.astimezone(dt.UTC)
-    return moment.isoformat().replace("+00:00", "Z")
-
-
 def decimal_text(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
@@ -44,7 +37,7 @@ class UtcDateTimeField(serializers.DateTimeField):
     """Times leave the API in UTC (``Z``); the portal shows them in the centre's zone."""
 
     def to_representation(self, value):  # type: ignore[no-untyped-def]
-        return utc(value) if value else None
+        return utc_text(value) if value else None
 
 
 def _coordinate(limit: int) -> serializers.DecimalField:
@@ -78,6 +71,14 @@ SUMMARY_COLUMNS = (
     "closed_at",
     "updated_at",
 )
+SUMMARY_MOMENTS = ("received_at", "first_dispatched_at", "resolved_at", "closed_at", "updated_at")
+
+
+def summary_rows(cases: QuerySet) -> QuerySet:
+    """The list's columns as ``values()`` rows, each moment as ``<name>_utc``: the text the API
+    writes, made by the database (``UtcText``)."""
+    columns = [column for column in SUMMARY_COLUMNS if column not in SUMMARY_MOMENTS]
+    return cases.values(*columns, **{f"{name}_utc": UtcText(name) for name in SUMMARY_MOMENTS})
 
 
 def incident_summary(row: dict) -> dict:
@@ -94,11 +95,11 @@ def incident_summary(row: dict) -> dict:
         "kelurahan": row["kelurahan"],
         "latitude": decimal_text(row["latitude"]),
         "longitude": decimal_text(row["longitude"]),
-        "received_at": utc(row["received_at"]),
-        "first_dispatched_at": utc(row["first_dispatched_at"]),
-        "resolved_at": utc(row["resolved_at"]),
-        "closed_at": utc(row["closed_at"]),
-        "updated_at": utc(row["updated_at"]),
+        "received_at": row["received_at_utc"],
+        "first_dispatched_at": row["first_dispatched_at_utc"],
+        "resolved_at": row["resolved_at_utc"],
+        "closed_at": row["closed_at_utc"],
+        "updated_at": row["updated_at_utc"],
     }
 
 

@@ -77,7 +77,7 @@ class IncidentViewSet(ScopedViewSet):
         return Incident.objects.visible_to(self.request.user)
 
     def list(self, request: Request) -> Response:
-        rows = self.filter_queryset(self.get_queryset()).values(*s.SUMMARY_COLUMNS)
+        rows = s.summary_rows(self.filter_queryset(self.get_queryset()))
         page = self.paginate_queryset(rows)
         return self.get_paginated_response([s.incident_summary(row) for row in page])
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from incidents.models import DispatchStatus, IncidentStatus
@@ -52,6 +54,46 @@ def test_the_police_fetch_their_case_and_acknowledge_it(world, police_api):
     assert reasons == ["dispatched", "acknowledged", "on scene", "resolved"]
     actors = {entry["actor"] for entry in history if entry["reason"] == "acknowledged"}
     assert actors == {"SIM Polresta (API)"}
+
+
+@pytest.mark.parametrize("ordering", ["-received_at", "received_at", "-updated_at"])
+def test_a_sync_job_walks_every_page_and_sees_each_of_its_cases_once(world, police_api, ordering):
+    """Cases received at the same instant (a batch from a partner) straddle page ends."""
+    same_instant = dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.UTC)
+    moments = [same_instant] * 5 + [
+        same_instant + dt.timedelta(microseconds=1),
+        same_instant - dt.timedelta(seconds=1),  # stored without a fraction
+        same_instant + dt.timedelta(minutes=3, microseconds=250000),
+    ]
+    ours = {
+        make_dispatched_incident(world.operator, [world.police], received_at=at)[0].pk
+        for at in moments
+    }
+    make_dispatched_incident(world.operator, [world.health], received_at=same_instant)
+
+    seen, pages = [], 0
+    answer = police_api.get("/api/v1/incidents/", {"page_size": 2, "ordering": ordering}).json()
+    while True:
+        pages += 1
+        seen += [case["id"] for case in answer["results"]]
+        if not answer["next"]:
+            break
+        answer = police_api.get(answer["next"]).json()
+
+    assert sorted(seen) == sorted(ours)
+    assert pages == 4
+    key = ordering.lstrip("-")
+    listed = {
+        case["id"]: case[key] for case in police_api.get("/api/v1/incidents/").json()["results"]
+    }
+    in_order = [listed[pk] for pk in seen]
+    assert in_order == sorted(in_order, reverse=ordering.startswith("-"))
+
+    back = []
+    while answer["previous"]:
+        answer = police_api.get(answer["previous"]).json()
+        back = [case["id"] for case in answer["results"]] + back
+    assert back == seen[: len(back)] and len(back) == len(seen) - 2
 
 
 def test_a_refused_step_is_409_and_another_agencys_dispatch_is_403(world, police_api):
