@@ -15,6 +15,7 @@ from agencies.querysets import (
     WebhookDeliveryQuerySet,
     WebhookSubscriptionQuerySet,
 )
+from cc112.history import AuditedQuerySet
 
 
 class AgencyKind(models.TextChoices):
@@ -135,7 +136,7 @@ class Membership(models.Model):
         return self.role in CENTRE_ROLES
 
 
-class ApiKeyManager(BaseAPIKeyManager):
+class ApiKeyManager(BaseAPIKeyManager.from_queryset(AuditedQuerySet)):  # type: ignore[misc]
     def get_usable_keys(self):  # type: ignore[no-untyped-def]
         return super().get_usable_keys().select_related("account", "agency")
 

@@ -19,7 +19,7 @@ class MembershipQuerySet(AuditedQuerySet):
         return self.filter(is_active=True, user__is_active=True, agency__is_active=True)
 
 
-class WebhookSubscriptionQuerySet(models.QuerySet):
+class WebhookSubscriptionQuerySet(AuditedQuerySet):
     def visible_to(self, user) -> WebhookSubscriptionQuerySet:  # type: ignore[no-untyped-def]
         """Every subscription for administrators and the 112 coordinator; an agency's staff
         and systems see their own agency's; nobody else any."""

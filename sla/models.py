@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from agencies.models import Agency
+from cc112.history import AuditedQuerySet
 from incidents.models import Category, Dispatch, Incident, Priority
 from sla.querysets import ClockQuerySet, NotificationQuerySet
 
@@ -58,6 +59,7 @@ class Target(models.Model):
     )
 
     history = HistoricalRecords()
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("service-level target")
@@ -112,6 +114,7 @@ class EscalationStep(models.Model):
     flags_for_evaluation = models.BooleanField(_("flag the case for evaluation"), default=False)
 
     history = HistoricalRecords()
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("escalation step")
@@ -166,6 +169,7 @@ class OfficeDay(models.Model):
     closes = models.TimeField(_("closes"))
 
     history = HistoricalRecords()
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("office day")
