@@ -1,0 +1,150 @@
+"""An operator's scorecard over a period, beside the centre's: every figure is counted by the
+database from the recorded calls, cases, clocks and history (nothing kept on the side)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Count, Q
+
+from cc112.aggregates import PercentileCont
+from incidents.models import Call, CallOutcome, Incident
+from sla.models import Clock, ClockKind, ClockState
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+
+@dataclass(frozen=True)
+class Period:
+    """[start, end): aware moments, stored and compared in UTC."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("a period's bounds are aware moments")
+        if self.end <= self.start:
+            raise ValueError("a period ends after it starts")
+
+    @property
+    def previous(self) -> Period:
+        return Period(self.start - (self.end - self.start), self.start)
+
+
+def _share(part: int, whole: int) -> float | None:
+    return None if whole == 0 else part / whole
+
+
+def _seconds(duration: timedelta | None) -> float | None:
+    return None if duration is None else duration.total_seconds()
+
+
+def _figures(period: Period, operator_id: int | None) -> dict[str, Any]:
+    """The scorecard's figures for one operator, or for the whole centre (``None``)."""
+    mine = {} if operator_id is None else {"operator_id": operator_id}
+    in_period = {"answered_at__gte": period.start, "answered_at__lt": period.end}
+    calls = dict(
+        Call.objects.filter(**mine, **in_period)
+        .order_by()
+        .values_list("outcome")
+        .annotate(n=Count("id"))
+    )
+    cases = (
+        Incident.objects.filter(**mine, received_at__gte=period.start, received_at__lt=period.end)
+        .order_by()
+        .aggregate(
+            created=Count("id"),
+            with_location=Count(
+                "id", filter=Q(latitude__isnull=False, longitude__isnull=False) | ~Q(kecamatan="")
+            ),
+            with_category=Count("id", filter=Q(category__isnull=False)),
+            with_callback=Count("id", filter=~Q(caller_phone="")),
+            operators=Count("operator_id", distinct=True),
+        )
+    )
+    corrected = (
+        Incident.history.filter(
+            **mine,
+            received_at__gte=period.start,
+            received_at__lt=period.end,
+            history_type="~",
+            history_change_reason__startswith="corrected",
+        )
+        .order_by()
+        .aggregate(corrections=Count("history_id"), cases=Count("id", distinct=True))
+    )
+    stopped = Q(state__in=[ClockState.MET, ClockState.BREACHED])  # withdrawn: never measured
+    clocks = (
+        Clock.objects.filter(
+            **mine,
+            kind=ClockKind.DISPATCH,
+            started_at__gte=period.start,
+            started_at__lt=period.end,
+        )
+        .order_by()
+        .aggregate(
+            measured=Count("id", filter=stopped),
+            within=Count("id", filter=Q(state=ClockState.MET)),
+            breached=Count("id", filter=Q(state=ClockState.BREACHED)),
+            median=PercentileCont(
+                "elapsed", 0.5, filter=Q(state__in=[ClockState.MET, ClockState.BREACHED])
+            ),
+            p90=PercentileCont(
+                "elapsed", 0.9, filter=Q(state__in=[ClockState.MET, ClockState.BREACHED])
+            ),
+        )
+    )
+    created = cases["created"]
+    return {
+        "calls": {outcome.value: calls.get(outcome.value, 0) for outcome in CallOutcome},
+        "calls_total": sum(calls.values()),
+        "cases_created": created,
+        "dispatch_median_seconds": _seconds(clocks["median"]),
+        "dispatch_p90_seconds": _seconds(clocks["p90"]),
+        "dispatch_measured": clocks["measured"],
+        "dispatch_within_target": _share(clocks["within"], clocks["measured"]),
+        "dispatch_breaches": clocks["breached"],
+        "complete_location": _share(cases["with_location"], created),
+        "complete_category": _share(cases["with_category"], created),
+        "complete_callback": _share(cases["with_callback"], created),
+        "corrections": corrected["corrections"],
+        "cases_corrected": corrected["cases"],
+        "operators": cases["operators"] if operator_id is None else 1,
+    }
+
+
+def operator_scorecard(operator: AbstractBaseUser, period: Period) -> dict[str, Any]:
+    """One operator's figures for ``period`` and the centre's beside them.
+
+    The centre's shares and durations are over all its cases (not an average of averages);
+    its counts are per operator who took a call or created a case in the period.
+    """
+    own = _figures(period, operator.pk)
+    centre = _figures(period, None)
+    staffed = max(
+        centre["operators"],
+        Call.objects.filter(answered_at__gte=period.start, answered_at__lt=period.end)
+        .order_by()
+        .values("operator_id")
+        .distinct()
+        .count(),
+        1,
+    )
+    per_operator = {
+        "calls": {outcome: n / staffed for outcome, n in centre["calls"].items()},
+        "calls_total": centre["calls_total"] / staffed,
+        "cases_created": centre["cases_created"] / staffed,
+        "dispatch_breaches": centre["dispatch_breaches"] / staffed,
+        "corrections": centre["corrections"] / staffed,
+        "cases_corrected": centre["cases_corrected"] / staffed,
+    }
+    return {
+        "operator": {"id": operator.pk, "username": operator.get_username()},
+        "period": {"start": period.start, "end": period.end},
+        "own": own,
+        "centre": {**centre, **per_operator, "operators": staffed},
+    }

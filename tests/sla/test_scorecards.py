@@ -1,0 +1,121 @@
+"""A supervisor's evaluation rests on figures anyone can recompute by hand from the record."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from agencies.models import Role
+from incidents.models import CallOutcome, Priority
+from incidents.services import call_record, incident_dispatch, incident_update
+from sla.scorecards import Period, operator_scorecard
+from tests.factories import make_incident, make_member
+from tests.sla.frozen import T0
+
+pytestmark = pytest.mark.django_db
+
+SHIFT = Period(T0 - dt.timedelta(hours=1), T0 + dt.timedelta(hours=6))
+
+
+def take_and_dispatch(operator, agency, after, start: dt.timedelta, seconds: int, **fields):  # type: ignore[no-untyped-def]
+    """A P1 case taken ``start`` into the morning and dispatched ``seconds`` later."""
+    after(seconds=start.total_seconds())
+    case = make_incident(operator, priority=Priority.P1, **fields)
+    after(seconds=start.total_seconds() + seconds)
+    incident_dispatch(incident=case, agencies=[agency], actor=operator)
+    return case
+
+
+@pytest.fixture
+def morning(world, after):  # type: ignore[no-untyped-def]
+    """Two operators' shift. P1's T0→T1 target is 60 s (a dispatch at 60 s meets it).
+
+    Sari: 30, 45, 60 and 180 s; one case without a callback number, one without a location;
+    one case corrected by the supervisor; a prank and a dropped call.
+    Budi: 20 and 100 s. Before the shift, Sari's case of yesterday (not counted).
+    """
+    sari = world.operator
+    budi = make_member(world.centre, Role.OPERATOR, username="budi")
+    minute = dt.timedelta(minutes=1)
+
+    after(hours=-2)
+    make_incident(sari, priority=Priority.P1)  # before the period: not counted
+    for index, seconds in enumerate([30, 45, 60, 180]):
+        fields = {}
+        if index == 1:
+            fields = {"caller_phone": ""}
+        if index == 2:
+            fields = {"kecamatan": ""}
+        case = take_and_dispatch(
+            sari, world.police, after, (10 + index * 10) * minute, seconds, **fields
+        )
+        if index == 3:
+            incident_update(
+                incident=case, actor=world.supervisor, changes={"location_text": "Jl. Baru"}
+            )
+    for index, seconds in enumerate([20, 100]):
+        take_and_dispatch(budi, world.health, after, (70 + index * 10) * minute, seconds)
+    after(hours=3)
+    call_record(operator=sari, outcome=CallOutcome.PRANK)
+    call_record(operator=sari, outcome=CallOutcome.DROPPED)
+    return sari, budi
+
+
+def test_an_operators_scorecard_matches_the_hand_count(morning):
+    sari, _ = morning
+
+    card = operator_scorecard(sari, SHIFT)["own"]
+
+    assert card["calls"][CallOutcome.INCIDENT] == 4
+    assert card["calls"][CallOutcome.PRANK] == 1
+    assert card["calls"][CallOutcome.DROPPED] == 1
+    assert card["calls_total"] == 6
+    assert card["cases_created"] == 4
+    # 30, 45, 60, 180: median (45 + 60) / 2; 90th: 60 + 0.7 × (180 − 60)
+    assert card["dispatch_median_seconds"] == pytest.approx(52.5)
+    assert card["dispatch_p90_seconds"] == pytest.approx(144.0)
+    assert card["dispatch_measured"] == 4
+    assert card["dispatch_within_target"] == pytest.approx(3 / 4)
+    assert card["dispatch_breaches"] == 1
+    assert card["complete_callback"] == pytest.approx(3 / 4)
+    assert card["complete_location"] == pytest.approx(3 / 4)
+    assert card["complete_category"] == 1
+    assert (card["corrections"], card["cases_corrected"]) == (1, 1)
+
+
+def test_the_centres_figures_stand_beside_the_operators(morning):
+    _, budi = morning
+
+    centre = operator_scorecard(budi, SHIFT)["centre"]
+
+    # 20, 30, 45, 60, 100, 180: median (45 + 60) / 2; 90th: 100 + 0.5 × (180 − 100)
+    assert centre["dispatch_median_seconds"] == pytest.approx(52.5)
+    assert centre["dispatch_p90_seconds"] == pytest.approx(140.0)
+    assert centre["dispatch_within_target"] == pytest.approx(4 / 6)
+    assert centre["operators"] == 2
+    assert centre["cases_created"] == pytest.approx(6 / 2)
+    assert centre["calls_total"] == pytest.approx(8 / 2)
+    assert centre["dispatch_breaches"] == pytest.approx(2 / 2)
+    own = operator_scorecard(budi, SHIFT)["own"]
+    assert (own["dispatch_median_seconds"], own["dispatch_p90_seconds"]) == (60.0, 92.0)
+
+
+def test_an_empty_period_has_no_figures_rather_than_zeroes(morning):
+    sari, _ = morning
+    night = Period(T0 + dt.timedelta(days=2), T0 + dt.timedelta(days=3))
+
+    card = operator_scorecard(sari, night)["own"]
+
+    assert card["calls_total"] == 0
+    assert card["dispatch_median_seconds"] is None
+    assert card["dispatch_within_target"] is None
+    assert card["complete_location"] is None
+
+
+def test_a_period_must_be_aware_and_run_forwards():
+    with pytest.raises(ValueError):
+        Period(T0, T0)
+    with pytest.raises(ValueError):
+        Period(T0.replace(tzinfo=None), T0 + dt.timedelta(days=1))
+    assert SHIFT.previous.end == SHIFT.start
