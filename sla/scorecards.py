@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Count, Q
 
 from cc112.aggregates import PercentileCont
-from incidents.models import Call, CallOutcome, Incident
-from sla.models import Clock, ClockKind, ClockState
+from incidents.models import Call, CallOutcome, Dispatch, Incident
+from sla.models import Clock, ClockKind, ClockState, Escalation
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
+
+    from agencies.models import Agency
 
 
 @dataclass(frozen=True)
@@ -77,37 +79,20 @@ def _figures(period: Period, operator_id: int | None) -> dict[str, Any]:
         .order_by()
         .aggregate(corrections=Count("history_id"), cases=Count("id", distinct=True))
     )
-    stopped = Q(state__in=[ClockState.MET, ClockState.BREACHED])  # withdrawn: never measured
-    clocks = (
-        Clock.objects.filter(
-            **mine,
-            kind=ClockKind.DISPATCH,
-            started_at__gte=period.start,
-            started_at__lt=period.end,
-        )
-        .order_by()
-        .aggregate(
-            measured=Count("id", filter=stopped),
-            within=Count("id", filter=Q(state=ClockState.MET)),
-            breached=Count("id", filter=Q(state=ClockState.BREACHED)),
-            median=PercentileCont(
-                "elapsed", 0.5, filter=Q(state__in=[ClockState.MET, ClockState.BREACHED])
-            ),
-            p90=PercentileCont(
-                "elapsed", 0.9, filter=Q(state__in=[ClockState.MET, ClockState.BREACHED])
-            ),
-        )
+    dispatching = _interval(
+        Clock.objects.filter(**mine, started_at__gte=period.start, started_at__lt=period.end),
+        ClockKind.DISPATCH,
     )
     created = cases["created"]
     return {
         "calls": {outcome.value: calls.get(outcome.value, 0) for outcome in CallOutcome},
         "calls_total": sum(calls.values()),
         "cases_created": created,
-        "dispatch_median_seconds": _seconds(clocks["median"]),
-        "dispatch_p90_seconds": _seconds(clocks["p90"]),
-        "dispatch_measured": clocks["measured"],
-        "dispatch_within_target": _share(clocks["within"], clocks["measured"]),
-        "dispatch_breaches": clocks["breached"],
+        "dispatch_median_seconds": dispatching["median_seconds"],
+        "dispatch_p90_seconds": dispatching["p90_seconds"],
+        "dispatch_measured": dispatching["measured"],
+        "dispatch_within_target": dispatching["within_target"],
+        "dispatch_breaches": dispatching["breaches"],
         "complete_location": _share(cases["with_location"], created),
         "complete_category": _share(cases["with_category"], created),
         "complete_callback": _share(cases["with_callback"], created),
@@ -147,4 +132,59 @@ def operator_scorecard(operator: AbstractBaseUser, period: Period) -> dict[str, 
         "period": {"start": period.start, "end": period.end},
         "own": own,
         "centre": {**centre, **per_operator, "operators": staffed},
+    }
+
+
+def _interval(clocks: Any, kind: str) -> dict[str, Any]:
+    """One kind of clock's distribution: stopped clocks only (a withdrawn one measured no one's
+    work, a running one is not over yet)."""
+    stopped = Q(state__in=[ClockState.MET, ClockState.BREACHED])
+    figures = (
+        clocks.filter(kind=kind)
+        .order_by()
+        .aggregate(
+            measured=Count("id", filter=stopped),
+            within=Count("id", filter=Q(state=ClockState.MET)),
+            breached=Count("id", filter=Q(state=ClockState.BREACHED)),
+            median=PercentileCont("elapsed", 0.5, filter=stopped),
+            p90=PercentileCont("elapsed", 0.9, filter=stopped),
+        )
+    )
+    return {
+        "median_seconds": _seconds(figures["median"]),
+        "p90_seconds": _seconds(figures["p90"]),
+        "measured": figures["measured"],
+        "within_target": _share(figures["within"], figures["measured"]),
+        "breaches": figures["breached"],
+    }
+
+
+def agency_report(agency: Agency, period: Period) -> dict[str, Any]:
+    """What an agency was sent in ``period`` (by dispatch time, T1) and how it answered: T1→T2
+    (acknowledged) and T1→T3 (on scene), the rungs of the ladder its clocks reached."""
+    dispatched = {"dispatched_at__gte": period.start, "dispatched_at__lt": period.end}
+    received = (
+        Dispatch.objects.filter(agency=agency, **dispatched)
+        .order_by()
+        .aggregate(dispatches=Count("id"), cases=Count("incident_id", distinct=True))
+    )
+    clocks = Clock.objects.filter(
+        agency=agency,
+        dispatch__dispatched_at__gte=period.start,
+        dispatch__dispatched_at__lt=period.end,
+    )
+    escalations = dict(
+        Escalation.objects.filter(clock__in=clocks.values("pk"))
+        .order_by()
+        .values_list("level")
+        .annotate(n=Count("id"))
+    )
+    return {
+        "agency": {"id": agency.pk, "code": agency.code},
+        "period": {"start": period.start, "end": period.end},
+        "cases_received": received["cases"],
+        "dispatches_received": received["dispatches"],
+        "acknowledge": _interval(clocks, ClockKind.ACKNOWLEDGE),
+        "on_scene": _interval(clocks, ClockKind.ON_SCENE),
+        "escalations_by_level": dict(sorted(escalations.items())),
     }

@@ -8,9 +8,16 @@ import pytest
 
 from agencies.models import Role
 from incidents.models import CallOutcome, Priority
-from incidents.services import call_record, incident_dispatch, incident_update
-from sla.scorecards import Period, operator_scorecard
-from tests.factories import make_incident, make_member
+from incidents.services import (
+    call_record,
+    dispatch_acknowledge,
+    dispatch_mark_on_scene,
+    incident_dispatch,
+    incident_update,
+)
+from sla.scorecards import Period, agency_report, operator_scorecard
+from sla.services.escalation import escalations_fire_due
+from tests.factories import make_dispatched_incident, make_incident, make_member
 from tests.sla.frozen import T0
 
 pytestmark = pytest.mark.django_db
@@ -119,3 +126,49 @@ def test_a_period_must_be_aware_and_run_forwards():
     with pytest.raises(ValueError):
         Period(T0.replace(tzinfo=None), T0 + dt.timedelta(days=1))
     assert SHIFT.previous.end == SHIFT.start
+
+
+def test_an_agencys_report_matches_the_hand_count(world, after):
+    """The police's morning, P2 (acknowledge within 5 min, on scene within 40 min)."""
+    after(hours=-3)
+    make_dispatched_incident(world.operator, [world.police], priority=Priority.P2)  # before
+    after(minutes=0)
+    _, [first] = make_dispatched_incident(world.operator, [world.police], priority=Priority.P2)
+    make_dispatched_incident(world.operator, [world.health], priority=Priority.P2)  # not theirs
+    after(minutes=2)
+    dispatch_acknowledge(dispatch=first, actor=world.police_staff)
+    after(minutes=25)
+    dispatch_mark_on_scene(dispatch=first, actor=world.police_staff)
+    after(hours=1)
+    _, [second] = make_dispatched_incident(world.operator, [world.police], priority=Priority.P2)
+    after(hours=1, minutes=4)
+    dispatch_acknowledge(dispatch=second, actor=world.police_staff)
+    after(hours=1, minutes=50)
+    dispatch_mark_on_scene(dispatch=second, actor=world.police_staff)  # late
+    after(hours=2)
+    _, [third] = make_dispatched_incident(world.operator, [world.police], priority=Priority.P2)
+    escalations_fire_due(now=after(hours=2, minutes=9))  # 180 % of 5 min: rungs 1 and 2
+    after(hours=2, minutes=10)
+    dispatch_acknowledge(dispatch=third, actor=world.police_staff)  # late; never on scene yet
+
+    report = agency_report(world.police, SHIFT)
+
+    assert (report["cases_received"], report["dispatches_received"]) == (3, 3)
+    # 2, 4, 10 min: median 4 min; 90th: 4 + 0.8 × (10 − 4) = 8.8 min
+    assert report["acknowledge"] == {
+        "median_seconds": 240.0,
+        "p90_seconds": pytest.approx(528.0),
+        "measured": 3,
+        "within_target": pytest.approx(2 / 3),
+        "breaches": 1,
+    }
+    # 25, 50 min (the third still running): median 37.5 min; 90th: 25 + 0.9 × 25 = 47.5 min
+    assert report["on_scene"] == {
+        "median_seconds": 2250.0,
+        "p90_seconds": pytest.approx(2850.0),
+        "measured": 2,
+        "within_target": 0.5,
+        "breaches": 1,
+    }
+    assert report["escalations_by_level"] == {1: 1, 2: 1}
+    assert agency_report(world.health, SHIFT)["cases_received"] == 1
