@@ -4,10 +4,11 @@ database from the recorded calls, cases, clocks and history (nothing kept on the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from cc112.aggregates import PercentileCont
 from incidents.models import Call, CallOutcome, Dispatch, Incident
@@ -31,6 +32,14 @@ class Period:
             raise ValueError("a period's bounds are aware moments")
         if self.end <= self.start:
             raise ValueError("a period ends after it starts")
+
+    @classmethod
+    def of_days(cls, first: date, last: date) -> Period:
+        """From the start of ``first`` to the end of ``last``, days in the centre's zone."""
+        zone = timezone.get_default_timezone()
+        start = datetime.combine(first, time.min, tzinfo=zone)
+        end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone)
+        return cls(start, end)
 
     @property
     def previous(self) -> Period:

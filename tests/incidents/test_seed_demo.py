@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -221,6 +222,20 @@ def test_a_seed_always_plans_the_same_demo_and_another_seed_only_other_details()
     assert other != plan
     assert Counter(c.category for c in other.cases) == Counter(c.category for c in plan.cases)
     assert Counter(c.kecamatan for c in other.cases) == Counter(c.kecamatan for c in plan.cases)
+
+
+def test_the_demos_period_report_shows_381_cases_with_kamtibmas_first(demo_output):
+    first, last = DEMO_START.date(), (DEMO_END - timedelta(days=1)).date()
+    out = StringIO()
+
+    call_command("evaluation_report", start=first.isoformat(), end=last.isoformat(), stdout=out)
+
+    report = json.loads(out.getvalue())
+    assert report["cases"]["total"] == 381
+    assert [row["code"] for row in report["categories"][:2]] == ["KTB", "MED"]
+    assert report["cases"]["previous"] == 0  # before the go-live
+    assert sum(report["hours"]) == sum(report["shifts"].values()) == 381
+    assert report["calls"]["total"] == Call.objects.count()
 
 
 @pytest.mark.parametrize("seed", range(40))

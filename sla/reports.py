@@ -1,0 +1,310 @@
+"""The period report a city presents at its evaluation meeting, counted by the database.
+
+Every figure is one grouped query over an indexed range of the record (calls by ``answered_at``,
+cases by ``received_at``, agency clocks by ``started_at``, that is T1); hours, days and shifts
+are read in the centre's zone. The previous period of the same length stands beside it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from django.db.models import Count, Q
+from django.db.models.functions import ExtractHour, TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agencies.models import Agency
+from cc112.aggregates import PercentileCont
+from cc112.moments import utc_text
+from incidents.models import Call, CallOutcome, Category, Dispatch, Incident, IncidentStatus
+from sla.models import Clock, ClockKind, ClockState
+from sla.scorecards import Period
+
+# The centre's three shifts (DOMAIN.md: 07–14, 14–21, 21–07 in the centre's zone).
+SHIFTS = (("morning", 7, 14), ("afternoon", 14, 21), ("night", 21, 7))
+
+
+def shift_of_hour(hour: int) -> str:
+    for name, start, end in SHIFTS:
+        if (start <= hour < end) if start < end else (hour >= start or hour < end):
+            return name
+    raise ValueError(hour)
+
+
+def _cases(period: Period) -> Any:
+    return Incident.objects.filter(received_at__gte=period.start, received_at__lt=period.end)
+
+
+def _calls(period: Period) -> Any:
+    return Call.objects.filter(answered_at__gte=period.start, answered_at__lt=period.end)
+
+
+def _totals(period: Period) -> dict[str, Any]:
+    """The counts compared with the previous period."""
+    calls = dict(_calls(period).order_by().values_list("outcome").annotate(n=Count("id")))
+    cases = dict(_cases(period).order_by().values_list("status").annotate(n=Count("id")))
+    categories = dict(
+        _cases(period).order_by().values_list("category__code").annotate(n=Count("id"))
+    )
+    return {
+        "calls": sum(calls.values()),
+        "calls_by_outcome": {outcome.value: calls.get(outcome.value, 0) for outcome in CallOutcome},
+        "cases": sum(cases.values()),
+        "cases_by_status": {status.value: cases.get(status.value, 0) for status in IncidentStatus},
+        "cases_by_category": categories,
+    }
+
+
+def _compliance(period: Period) -> dict[int | None, dict[str, dict[str, Any]]]:
+    """Per agency (``None``: the centre's own T0→T1) and clock kind: the distribution of the
+    clocks started in the period that stopped."""
+    stopped = Q(state__in=[ClockState.MET, ClockState.BREACHED])
+    rows = (
+        Clock.objects.filter(started_at__gte=period.start, started_at__lt=period.end)
+        .order_by()
+        .values("agency_id", "kind")
+        .annotate(
+            measured=Count("id", filter=stopped),
+            within=Count("id", filter=Q(state=ClockState.MET)),
+            breached=Count("id", filter=Q(state=ClockState.BREACHED)),
+            median=PercentileCont("elapsed", 0.5, filter=stopped),
+            p90=PercentileCont("elapsed", 0.9, filter=stopped),
+        )
+    )
+    figures: dict[int | None, dict[str, dict[str, Any]]] = {}
+    for row in rows:
+        measured = row["measured"]
+        figures.setdefault(row["agency_id"], {})[row["kind"]] = {
+            "measured": measured,
+            "within_target": row["within"] / measured if measured else None,
+            "breaches": row["breached"],
+            "median_seconds": row["median"].total_seconds() if row["median"] else None,
+            "p90_seconds": row["p90"].total_seconds() if row["p90"] else None,
+        }
+    return figures
+
+
+def _change(current: int, previous: int) -> float | None:
+    return None if previous == 0 else (current - previous) / previous
+
+
+def period_report(period: Period) -> dict[str, Any]:
+    """Everything the city's evaluation table shows for ``period``."""
+    zone = timezone.get_default_timezone()
+    now, before = _totals(period), _totals(period.previous)
+
+    names = {
+        code: (name_id, name_en)
+        for code, name_id, name_en in Category.objects.values_list("code", "name_id", "name_en")
+    }
+    ranked = sorted(now["cases_by_category"].items(), key=lambda item: (-item[1], item[0]))
+    categories = [
+        {
+            "code": code,
+            "name_id": names.get(code, ("", ""))[0],
+            "name_en": names.get(code, ("", ""))[1],
+            "cases": n,
+            "share": n / now["cases"],
+            "previous": before["cases_by_category"].get(code, 0),
+        }
+        for code, n in ranked
+    ]
+
+    kecamatan = list(
+        _cases(period)
+        .order_by()
+        .values_list("kecamatan")
+        .annotate(n=Count("id"))
+        .order_by("-n", "kecamatan")
+    )
+    hours = dict(
+        _cases(period)
+        .annotate(hour=ExtractHour("received_at", tzinfo=zone))
+        .order_by()
+        .values_list("hour")
+        .annotate(n=Count("id"))
+    )
+    by_hour = [hours.get(hour, 0) for hour in range(24)]
+    shifts = {name: 0 for name, _start, _end in SHIFTS}
+    for hour, n in enumerate(by_hour):
+        shifts[shift_of_hour(hour)] += n
+
+    days_cases = dict(
+        _cases(period)
+        .annotate(day=TruncDate("received_at", tzinfo=zone))
+        .order_by()
+        .values_list("day")
+        .annotate(n=Count("id"))
+    )
+    days_calls = dict(
+        _calls(period)
+        .annotate(day=TruncDate("answered_at", tzinfo=zone))
+        .order_by()
+        .values_list("day")
+        .annotate(n=Count("id"))
+    )
+    trend = [
+        {"day": day.isoformat(), "cases": days_cases.get(day, 0), "calls": days_calls.get(day, 0)}
+        for day in sorted(set(days_cases) | set(days_calls))
+    ]
+
+    sent = {
+        row["agency_id"]: row
+        for row in Dispatch.objects.filter(
+            incident__received_at__gte=period.start, incident__received_at__lt=period.end
+        )
+        .order_by()
+        .values("agency_id")
+        .annotate(cases=Count("incident_id", distinct=True), dispatches=Count("id"))
+    }
+    compliance = _compliance(period)
+    agencies = [
+        {
+            "code": agency.code,
+            "name": agency.name,
+            "cases": sent.get(agency.pk, {}).get("cases", 0),
+            "dispatches": sent.get(agency.pk, {}).get("dispatches", 0),
+            "acknowledge": compliance.get(agency.pk, {}).get(ClockKind.ACKNOWLEDGE),
+            "on_scene": compliance.get(agency.pk, {}).get(ClockKind.ON_SCENE),
+        }
+        for agency in Agency.objects.filter(pk__in=set(sent) | set(compliance) - {None})
+    ]
+    agencies.sort(key=lambda row: (-row["cases"], row["code"]))
+
+    return {
+        "period": {"start": utc_text(period.start), "end": utc_text(period.end)},
+        "previous_period": {
+            "start": utc_text(period.previous.start),
+            "end": utc_text(period.previous.end),
+        },
+        "calls": {
+            "total": now["calls"],
+            "previous": before["calls"],
+            "change": _change(now["calls"], before["calls"]),
+            "by_outcome": now["calls_by_outcome"],
+        },
+        "cases": {
+            "total": now["cases"],
+            "previous": before["cases"],
+            "change": _change(now["cases"], before["cases"]),
+            "by_status": now["cases_by_status"],
+        },
+        "categories": categories,
+        "agencies": agencies,
+        "kecamatan": [{"kecamatan": name, "cases": n} for name, n in kecamatan],
+        "hours": by_hour,
+        "shifts": shifts,
+        "trend": trend,
+        "dispatching": compliance.get(None, {}).get(ClockKind.DISPATCH),
+    }
+
+
+# --- Exports ------------------------------------------------------------------------------------
+
+
+def report_tables(report: dict[str, Any]) -> list[tuple[str, list[str], list[list[Any]]]]:
+    """The report as titled tables (title, header, rows): one sheet each in XLSX, one block
+    each in CSV."""
+
+    def seconds(figures: dict[str, Any] | None, key: str) -> Any:
+        return None if figures is None else figures[key]
+
+    return [
+        (
+            _("Summary"),
+            [_("Figure"), _("This period"), _("Previous period"), _("Change")],
+            [
+                [_("Calls"), report["calls"]["total"], report["calls"]["previous"],
+                 report["calls"]["change"]],
+                [_("Cases"), report["cases"]["total"], report["cases"]["previous"],
+                 report["cases"]["change"]],
+            ],
+        ),
+        (
+            _("Calls by outcome"),
+            [_("Outcome"), _("Calls")],
+            [[str(CallOutcome(k).label), v] for k, v in report["calls"]["by_outcome"].items()],
+        ),
+        (
+            _("Cases by status"),
+            [_("Status"), _("Cases")],
+            [[str(IncidentStatus(k).label), v] for k, v in report["cases"]["by_status"].items()],
+        ),
+        (
+            _("Categories"),
+            [_("Rank"), _("Code"), _("Category"), _("Cases"), _("Share"), _("Previous period")],
+            [
+                [rank, row["code"], row["name_id"], row["cases"], row["share"], row["previous"]]
+                for rank, row in enumerate(report["categories"], start=1)
+            ],
+        ),
+        (
+            _("Agencies"),
+            [
+                _("Agency"), _("Cases"), _("Dispatches"),
+                _("Acknowledged within target"), _("T1→T2 median (s)"), _("T1→T2 p90 (s)"),
+                _("On scene within target"), _("T1→T3 median (s)"), _("T1→T3 p90 (s)"),
+            ],
+            [
+                [
+                    row["name"], row["cases"], row["dispatches"],
+                    seconds(row["acknowledge"], "within_target"),
+                    seconds(row["acknowledge"], "median_seconds"),
+                    seconds(row["acknowledge"], "p90_seconds"),
+                    seconds(row["on_scene"], "within_target"),
+                    seconds(row["on_scene"], "median_seconds"),
+                    seconds(row["on_scene"], "p90_seconds"),
+                ]
+                for row in report["agencies"]
+            ],
+        ),
+        (
+            _("Kecamatan"),
+            [_("Kecamatan"), _("Cases")],
+            [[row["kecamatan"] or _("(not given)"), row["cases"]] for row in report["kecamatan"]],
+        ),
+        (
+            _("Hour of day"),
+            [_("Hour"), _("Cases")],
+            [[f"{hour:02d}:00", n] for hour, n in enumerate(report["hours"])],
+        ),
+        (
+            _("Shifts"),
+            [_("Shift"), _("Cases")],
+            [[name, n] for name, n in report["shifts"].items()],
+        ),
+        (
+            _("Cases and calls by day"),
+            [_("Day"), _("Cases"), _("Calls")],
+            [[row["day"], row["cases"], row["calls"]] for row in report["trend"]],
+        ),
+    ]  # fmt: skip
+
+
+def report_csv(report: dict[str, Any]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for title, header, rows in report_tables(report):
+        writer.writerow([title])
+        writer.writerow(header)
+        writer.writerows(rows)
+        writer.writerow([])
+    return out.getvalue()
+
+
+def report_xlsx(report: dict[str, Any]) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    for title, header, rows in report_tables(report):
+        sheet = book.create_sheet(title=title[:31])  # Excel's limit on a sheet's name
+        sheet.append(header)
+        for row in rows:
+            sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
