@@ -49,6 +49,16 @@ class NewestFirstCursor(CursorPagination):
             raise NotFound(self.invalid_cursor_message) from None
         return Cursor(offset=cursor.offset, reverse=cursor.reverse, position=position)
 
+    def get_ordering(self, request, queryset, view):  # type: ignore[no-untyped-def]
+        """The asked order made unique by the id, in the same direction: cases received at one
+        instant (a partner's batch) are ties, and DRF's offset within a position skips or
+        repeats rows unless ties always come in the same order (PostgreSQL gives no such
+        order by itself)."""
+        ordering = super().get_ordering(request, queryset, view)
+        if any(field.lstrip("-") in ("id", "pk") for field in ordering):
+            return ordering
+        return (*ordering, "-id" if ordering[0].startswith("-") else "id")
+
     def _get_position_from_instance(self, instance, ordering):  # type: ignore[no-untyped-def]
         """A position reads as the API writes a moment (``utc_text``), which is how the case
         list's rows already carry it (``<name>_utc``, see ``summary_rows``). DRF compares
