@@ -48,12 +48,22 @@ def acts_for_centre(user: AbstractBaseUser | AnonymousUser) -> bool:
     return bool(user.is_active and (user.is_superuser or is_centre_staff(user)))
 
 
-def may_share_cases(user: AbstractBaseUser | AnonymousUser) -> bool:
-    """Shares a case with another agency or a person: the centre's supervisors and coordinator."""
+def supervises_centre(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """The centre's shift supervisors and coordinator, and administrators."""
     return bool(
         user.is_active
         and (user.is_superuser or has_centre_role(user, Role.SUPERVISOR, Role.COORDINATOR))
     )
+
+
+def may_share_cases(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Shares a case with another agency or a person."""
+    return supervises_centre(user)
+
+
+def may_evaluate(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Reads the centre's period report, every operator's scorecard and every agency's report."""
+    return supervises_centre(user)
 
 
 def may_manage_partner_systems(user: AbstractBaseUser | AnonymousUser) -> bool:

@@ -1,0 +1,199 @@
+"""The evaluation meeting's pages in the portal: the period report, an operator's scorecard and
+an agency's report, each for a chosen period, with charts, CSV/XLSX export and a print view.
+
+Who sees what (a page outside one's scope answers 404, like a missing one):
+- the period report: the centre's supervisors and coordinator (``may_evaluate``);
+- a scorecard: supervisors any operator's; an operator only their own;
+- an agency's report: supervisors any agency's; an agency's people only their own agency's.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from agencies.access import agency_of, has_centre_role, may_evaluate
+from agencies.models import Agency, Role
+from sla.reports import period_report, report_csv, report_xlsx
+from sla.scorecards import Period, agency_report, operator_scorecard
+
+LONGEST_PERIOD = timedelta(days=400)
+DAY = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class PeriodForm(forms.Form):
+    start = forms.DateField(
+        label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if end < start:
+                raise ValidationError(_("The end comes before the start."))
+            if end - start > LONGEST_PERIOD:
+                raise ValidationError(_("Choose a period of at most 400 days."))
+        return data
+
+    def period(self) -> Period:
+        return Period.of_days(self.cleaned_data["start"], self.cleaned_data["end"])
+
+
+def _period_form(request: HttpRequest) -> PeriodForm:
+    """The asked period, or the last 90 days up to today (in the centre's zone)."""
+    if "start" in request.GET or "end" in request.GET:
+        return PeriodForm(request.GET)
+    today = timezone.localdate()
+    return PeriodForm({"start": today - timedelta(days=89), "end": today})
+
+
+def _export(request: HttpRequest, report: dict[str, Any], name: str) -> HttpResponse | None:
+    kind = request.GET.get("format", "")
+    if kind == "csv":
+        response = HttpResponse(report_csv(report), content_type="text/csv; charset=utf-8")
+    elif kind == "xlsx":
+        response = HttpResponse(
+            report_xlsx(report),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    else:
+        return None
+    response["Content-Disposition"] = f'attachment; filename="{name}.{kind}"'
+    return response
+
+
+def _chart(labels: list[str], *series: tuple[str, list[Any]]) -> str:
+    return json.dumps(
+        {"labels": labels, "datasets": [{"label": label, "data": data} for label, data in series]}
+    )
+
+
+def _page(request: HttpRequest, site: Any, name: str, title: str, **context: Any) -> HttpResponse:
+    return TemplateResponse(
+        request,
+        f"admin/sla/reports/{name}.html",
+        {**site.each_context(request), "title": title, **context},
+    )
+
+
+def period_report_page(request: HttpRequest, site: Any) -> HttpResponse:
+    if not may_evaluate(request.user):
+        raise Http404
+    form = _period_form(request)
+    context: dict[str, Any] = {"form": form}
+    if form.is_valid():
+        period = form.period()
+        report = period_report(period)
+        name = f"laporan-112-{form.cleaned_data['start']}-{form.cleaned_data['end']}"
+        exported = _export(request, report, name)
+        if exported:
+            return exported
+        context.update(
+            report=report,
+            query=request.GET.urlencode() or f"start={form.data['start']}&end={form.data['end']}",
+            trend_chart=_chart(
+                [row["day"] for row in report["trend"]],
+                (_("Cases"), [row["cases"] for row in report["trend"]]),
+                (_("Calls"), [row["calls"] for row in report["trend"]]),
+            ),
+            category_chart=_chart(
+                [row["name_id"] or row["code"] for row in report["categories"]],
+                (_("This period"), [row["cases"] for row in report["categories"]]),
+                (_("Previous period"), [row["previous"] for row in report["categories"]]),
+            ),
+            hour_chart=_chart([f"{hour:02d}" for hour in range(24)], (_("Cases"), report["hours"])),
+        )
+    return _page(request, site, "period", _("Period report"), **context)
+
+
+def scorecard_page(request: HttpRequest, site: Any) -> HttpResponse:
+    User = get_user_model()
+    operators = (
+        User.objects.filter(
+            memberships__is_active=True,
+            memberships__agency__is_centre=True,
+            memberships__role=Role.OPERATOR,
+        )
+        .distinct()
+        .order_by("username")
+    )
+    if may_evaluate(request.user):
+        chosen = request.GET.get("operator", "")
+        if not chosen.isdigit():
+            operator = None
+        else:
+            operator = operators.filter(pk=int(chosen)).first()
+            if operator is None:
+                raise Http404
+    elif has_centre_role(request.user, Role.OPERATOR):
+        if request.GET.get("operator", str(request.user.pk)) != str(request.user.pk):
+            raise Http404  # another operator's card answers like a missing one
+        operators, operator = operators.filter(pk=request.user.pk), request.user
+    else:
+        raise Http404
+    form = _period_form(request)
+    context: dict[str, Any] = {"form": form, "operators": operators, "operator": operator}
+    if operator is not None and form.is_valid():
+        context["card"] = operator_scorecard(operator, form.period())
+    return _page(request, site, "scorecard", _("Operator scorecard"), **context)
+
+
+def agency_report_page(request: HttpRequest, site: Any) -> HttpResponse:
+    agencies = Agency.objects.filter(is_centre=False).order_by("name")
+    if may_evaluate(request.user):
+        code = request.GET.get("agency", "")
+        agency = agencies.filter(code=code).first() if code else None
+        if code and agency is None:
+            raise Http404
+    else:
+        own = agency_of(request.user)
+        if own is None or own.is_centre:
+            raise Http404
+        if request.GET.get("agency", own.code) != own.code:
+            raise Http404
+        agencies, agency = agencies.filter(pk=own.pk), own
+    form = _period_form(request)
+    context: dict[str, Any] = {"form": form, "agencies": agencies, "agency": agency}
+    if agency is not None and form.is_valid():
+        context["report"] = agency_report(agency, form.period())
+    return _page(request, site, "agency", _("Agency report"), **context)
+
+
+def may_open_reports(request: HttpRequest) -> bool:
+    return may_evaluate(request.user)
+
+
+def may_open_scorecards(request: HttpRequest) -> bool:
+    return may_evaluate(request.user) or has_centre_role(request.user, Role.OPERATOR)
+
+
+def may_open_agency_report(request: HttpRequest) -> bool:
+    agency = agency_of(request.user)
+    return may_evaluate(request.user) or bool(agency and not agency.is_centre)
+
+
+def report_urls(site: Any) -> list:
+    def page(view: Any) -> Any:
+        return site.admin_view(lambda request: view(request, site))
+
+    return [
+        path("reports/period/", page(period_report_page), name="sla_period_report"),
+        path("reports/scorecard/", page(scorecard_page), name="sla_scorecard"),
+        path("reports/agency/", page(agency_report_page), name="sla_agency_report"),
+    ]
+
+
+__all__ = ["report_urls"]

@@ -1,0 +1,119 @@
+"""The evaluation meeting from the portal: the supervisor's period report with charts and
+exports, each operator's own scorecard, each agency's own report; nobody sees beyond."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from agencies.models import Role
+from tests.factories import CategoryFactory, make_dispatched_incident, make_member
+
+pytestmark = pytest.mark.django_db
+
+PERIOD = {"start": "2025-12-01", "end": "2025-12-31"}
+REPORT, SCORECARD, AGENCY = (
+    "admin:sla_period_report",
+    "admin:sla_scorecard",
+    "admin:sla_agency_report",
+)
+
+
+def as_user(user) -> Client:  # type: ignore[no-untyped-def]
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def december(world, time_machine):  # type: ignore[no-untyped-def]
+    time_machine.move_to("2025-12-16 10:00+09:00", tick=False)
+    kamtibmas = CategoryFactory(code="KTB", name_id="Kamtibmas")
+    for _ in range(2):
+        make_dispatched_incident(world.operator, [world.police], category=kamtibmas)
+    make_dispatched_incident(
+        world.operator, [world.health], category=CategoryFactory(code="MED", name_id="Kesehatan")
+    )
+    time_machine.move_to("2026-01-05 10:00+09:00", tick=True)
+
+
+def test_the_supervisor_reads_the_period_report_and_takes_it_away(world, december):
+    supervisor = as_user(world.supervisor)
+
+    page = supervisor.get(reverse(REPORT), PERIOD)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'id="cases-total">3<' in html
+    assert "Kamtibmas" in html and html.index("Kamtibmas") < html.index("Kesehatan")
+    assert html.count('class="chart"') == 3  # trend, categories ranked, hours
+
+    exported = supervisor.get(reverse(REPORT), {**PERIOD, "format": "csv"})
+    assert exported["Content-Type"].startswith("text/csv")
+    assert 'filename="laporan-112-2025-12-01-2025-12-31.csv"' in exported["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(exported.content.decode())))
+    assert next(cell for cell in rows if cell[:1] == ["1"])[:4] == ["1", "KTB", "Kamtibmas", "2"]
+
+    workbook = supervisor.get(reverse(REPORT), {**PERIOD, "format": "xlsx"})
+    sheets = load_workbook(io.BytesIO(workbook.content))
+    assert sheets.worksheets[0]["B2"].value == 3  # calls this period
+
+
+@pytest.mark.parametrize(
+    "period",
+    [
+        {"start": "2025-12-31", "end": "2025-12-01"},
+        {"start": "kemarin", "end": "2025-12-01"},
+        {"start": "2024-01-01", "end": "2025-12-31"},  # longer than 400 days
+        {"start": "2025-12-01"},
+    ],
+)
+def test_a_bad_period_is_a_form_error_not_a_crash(world, period):
+    page = as_user(world.supervisor).get(reverse(REPORT), period)
+
+    assert page.status_code == 200
+    assert 'id="period-errors"' in page.content.decode()
+
+
+def test_an_operator_reads_only_their_own_scorecard(world, december):
+    other = make_member(world.centre, Role.OPERATOR, username="budi")
+    operator = as_user(world.operator)
+
+    own = operator.get(reverse(SCORECARD), PERIOD)
+    assert own.status_code == 200
+    assert 'id="scorecard"' in own.content.decode()
+    assert "budi" not in own.content.decode()  # not even offered
+    assert operator.get(reverse(SCORECARD), {**PERIOD, "operator": other.pk}).status_code == 404
+    assert operator.get(reverse(REPORT), PERIOD).status_code == 404
+    assert operator.get(reverse(AGENCY), PERIOD).status_code == 404
+
+    supervisor = as_user(world.supervisor)
+    theirs = supervisor.get(reverse(SCORECARD), {**PERIOD, "operator": world.operator.pk})
+    assert 'id="scorecard"' in theirs.content.decode()
+    assert supervisor.get(reverse(SCORECARD), {**PERIOD, "operator": "99999"}).status_code == 404
+
+
+def test_an_agency_reads_only_its_own_report(world, december):
+    police = as_user(world.police_staff)
+
+    own = police.get(reverse(AGENCY), PERIOD)
+    assert own.status_code == 200
+    assert 'id="cases-received">2<' in own.content.decode()
+    assert "Dinkes" not in own.content.decode()
+    assert police.get(reverse(AGENCY), {**PERIOD, "agency": "dinkes"}).status_code == 404
+    assert police.get(reverse(REPORT), PERIOD).status_code == 404
+    assert police.get(reverse(SCORECARD), PERIOD).status_code == 404
+
+    health = as_user(world.health_staff).get(reverse(AGENCY), PERIOD)
+    assert 'id="cases-received">1<' in health.content.decode()
+    supervisor = as_user(world.supervisor).get(reverse(AGENCY), {**PERIOD, "agency": "dinkes"})
+    assert 'id="cases-received">1<' in supervisor.content.decode()
+
+
+def test_people_outside_the_portal_are_sent_to_the_login(world):
+    for url in (reverse(REPORT), reverse(SCORECARD), reverse(AGENCY)):
+        assert Client().get(url)["Location"].startswith(reverse("admin:login"))
