@@ -10,8 +10,11 @@ for ``make run``, has no such aggregate: the same one is registered on each of i
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from django.db import connection, transaction
 from django.db.backends.signals import connection_created
 from django.db.models import Aggregate
 
@@ -73,4 +76,20 @@ def _register_on_sqlite(sender: Any, connection: Any, **kwargs: Any) -> None:
 
 connection_created.connect(_register_on_sqlite)
 
-__all__ = ["PercentileCont"]
+
+REPORT_WORK_MEM_MB = 64
+
+
+@contextmanager
+def report_memory() -> Iterator[None]:
+    """A transaction whose sorts may use more memory on PostgreSQL: exact percentiles sort every
+    value of their group, and at the default 4 MB a year's sorts spill to disk
+    (bench/reports.py). ``SET LOCAL`` ends with the transaction."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL work_mem = '{REPORT_WORK_MEM_MB}MB'")
+        yield
+
+
+__all__ = ["PercentileCont", "report_memory"]

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency
-from cc112.aggregates import PercentileCont
+from cc112.aggregates import PercentileCont, report_memory
 from cc112.moments import utc_text
 from incidents.models import Call, CallOutcome, Category, Dispatch, Incident, IncidentStatus
 from sla.models import Clock, ClockKind, ClockState
@@ -93,6 +93,11 @@ def _change(current: int, previous: int) -> float | None:
 
 def period_report(period: Period) -> dict[str, Any]:
     """Everything the city's evaluation table shows for ``period``."""
+    with report_memory():
+        return _period_report(period)
+
+
+def _period_report(period: Period) -> dict[str, Any]:
     zone = timezone.get_default_timezone()
     now, before = _totals(period), _totals(period.previous)
 

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.core.cache import cache
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from cc112.aggregates import PercentileCont
+from cc112.aggregates import PercentileCont, report_memory
 from incidents.models import Call, CallOutcome, Dispatch, Incident
 from sla.models import Clock, ClockKind, ClockState, Escalation
 
@@ -74,7 +75,6 @@ def _figures(period: Period, operator_id: int | None) -> dict[str, Any]:
             ),
             with_category=Count("id", filter=Q(category__isnull=False)),
             with_callback=Count("id", filter=~Q(caller_phone="")),
-            operators=Count("operator_id", distinct=True),
         )
     )
     corrected = (
@@ -107,40 +107,66 @@ def _figures(period: Period, operator_id: int | None) -> dict[str, Any]:
         "complete_callback": _share(cases["with_callback"], created),
         "corrections": corrected["corrections"],
         "cases_corrected": corrected["cases"],
-        "operators": cases["operators"] if operator_id is None else 1,
     }
+
+
+CENTRE_FIGURES_FOR_SECONDS = 300
+
+
+def centre_figures(period: Period) -> dict[str, Any]:
+    """The centre's figures for ``period``: its shares and durations over all its cases (not an
+    average of averages), its counts per operator who took a call or created a case.
+
+    Kept in the cache for five minutes: every card of an evaluation meeting stands beside the
+    same figures, and they scan the whole period (a year at Jakarta's scale: bench/reports.py).
+    """
+    key = f"cc112:centre-figures:{period.start.isoformat()}:{period.end.isoformat()}"
+    figures = cache.get(key)
+    if figures is None:
+        with report_memory():
+            figures = _figures(period, None)
+            staffed = (
+                Call.objects.filter(answered_at__gte=period.start, answered_at__lt=period.end)
+                .order_by()
+                .values("operator_id")
+                .union(
+                    Incident.objects.filter(
+                        received_at__gte=period.start,
+                        received_at__lt=period.end,
+                        operator_id__isnull=False,
+                    )
+                    .order_by()
+                    .values("operator_id")
+                )
+                .count()
+            )
+        per_operator = max(staffed, 1)
+        figures |= {
+            "calls": {outcome: n / per_operator for outcome, n in figures["calls"].items()},
+            "operators": staffed,
+        } | {name: figures[name] / per_operator for name in PER_OPERATOR}
+        cache.set(key, figures, CENTRE_FIGURES_FOR_SECONDS)
+    return figures
+
+
+PER_OPERATOR = (
+    "calls_total",
+    "cases_created",
+    "dispatch_breaches",
+    "corrections",
+    "cases_corrected",
+)
 
 
 def operator_scorecard(operator: AbstractBaseUser, period: Period) -> dict[str, Any]:
-    """One operator's figures for ``period`` and the centre's beside them.
-
-    The centre's shares and durations are over all its cases (not an average of averages);
-    its counts are per operator who took a call or created a case in the period.
-    """
-    own = _figures(period, operator.pk)
-    centre = _figures(period, None)
-    staffed = max(
-        centre["operators"],
-        Call.objects.filter(answered_at__gte=period.start, answered_at__lt=period.end)
-        .order_by()
-        .values("operator_id")
-        .distinct()
-        .count(),
-        1,
-    )
-    per_operator = {
-        "calls": {outcome: n / staffed for outcome, n in centre["calls"].items()},
-        "calls_total": centre["calls_total"] / staffed,
-        "cases_created": centre["cases_created"] / staffed,
-        "dispatch_breaches": centre["dispatch_breaches"] / staffed,
-        "corrections": centre["corrections"] / staffed,
-        "cases_corrected": centre["cases_corrected"] / staffed,
-    }
+    """One operator's figures for ``period`` and the centre's beside them."""
+    with report_memory():
+        own = _figures(period, operator.pk)
     return {
         "operator": {"id": operator.pk, "username": operator.get_username()},
         "period": {"start": period.start, "end": period.end},
         "own": own,
-        "centre": {**centre, **per_operator, "operators": staffed},
+        "centre": centre_figures(period),
     }
 
 
@@ -171,6 +197,11 @@ def _interval(clocks: Any, kind: str) -> dict[str, Any]:
 def agency_report(agency: Agency, period: Period) -> dict[str, Any]:
     """What an agency was sent in ``period`` (by dispatch time, T1) and how it answered: T1→T2
     (acknowledged) and T1→T3 (on scene), the rungs of the ladder its clocks reached."""
+    with report_memory():
+        return _agency_figures(agency, period)
+
+
+def _agency_figures(agency: Agency, period: Period) -> dict[str, Any]:
     dispatched = {"dispatched_at__gte": period.start, "dispatched_at__lt": period.end}
     received = (
         Dispatch.objects.filter(agency=agency, **dispatched)

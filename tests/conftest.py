@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from django.core.cache import cache
 
 from agencies.models import Agency, AgencyKind, Role
 from tests.factories import AgencyFactory, UserFactory, make_member
@@ -23,6 +24,13 @@ class World:
     health_staff: object
     outsider: object
     inactive: object
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Each test starts with an empty cache: figures or lookups one test kept (the centre's
+    figures for a period, an API key's account) must not answer for another's data."""
+    cache.clear()
 
 
 @pytest.fixture

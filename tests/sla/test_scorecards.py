@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from agencies.models import Role
 from incidents.models import CallOutcome, Priority
@@ -106,6 +108,17 @@ def test_the_centres_figures_stand_beside_the_operators(morning):
     assert centre["dispatch_breaches"] == pytest.approx(2 / 2)
     own = operator_scorecard(budi, SHIFT)["own"]
     assert (own["dispatch_median_seconds"], own["dispatch_p90_seconds"]) == (60.0, 92.0)
+
+
+def test_the_centres_figures_are_counted_once_for_every_card_of_a_meeting(morning):
+    sari, budi = morning
+    with CaptureQueriesContext(connection) as first:
+        operator_scorecard(sari, SHIFT)
+    with CaptureQueriesContext(connection) as second:
+        card = operator_scorecard(budi, SHIFT)
+
+    assert len(second) < len(first)
+    assert card["centre"]["operators"] == 2
 
 
 def test_an_empty_period_has_no_figures_rather_than_zeroes(morning):
