@@ -1,14 +1,16 @@
 """The period report a city presents at its evaluation meeting, counted by the database.
 
-Every figure is one grouped query over an indexed range of the record (calls by ``answered_at``,
-cases by ``received_at``, agency clocks by ``started_at``, that is T1); hours, days and shifts
-are read in the centre's zone. The previous period of the same length stands beside it.
+Every figure comes from grouped queries over an indexed range of the record (calls by
+``answered_at``, cases by ``received_at``, dispatches and agency clocks by T1); hours, days and
+shifts are read in the centre's zone. The previous period of the same length stands beside it.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections import defaultdict
+from datetime import date
 from typing import Any
 
 from django.db.models import Count, Q
@@ -42,12 +44,13 @@ def _calls(period: Period) -> Any:
     return Call.objects.filter(answered_at__gte=period.start, answered_at__lt=period.end)
 
 
-def _totals(period: Period) -> dict[str, Any]:
-    """The counts compared with the previous period."""
-    calls = dict(_calls(period).order_by().values_list("outcome").annotate(n=Count("id")))
-    cases = dict(_cases(period).order_by().values_list("status").annotate(n=Count("id")))
+def _totals(period: Period, calls: dict[str, int] | None = None) -> dict[str, Any]:
+    """The counts compared with the previous period (``calls`` by outcome when known)."""
+    if calls is None:
+        calls = dict(_calls(period).order_by().values_list("outcome").annotate(n=Count("*")))
+    cases = dict(_cases(period).order_by().values_list("status").annotate(n=Count("*")))
     categories = dict(
-        _cases(period).order_by().values_list("category__code").annotate(n=Count("id"))
+        _cases(period).order_by().values_list("category__code").annotate(n=Count("*"))
     )
     return {
         "calls": sum(calls.values()),
@@ -56,6 +59,16 @@ def _totals(period: Period) -> dict[str, Any]:
         "cases_by_status": {status.value: cases.get(status.value, 0) for status in IncidentStatus},
         "cases_by_category": categories,
     }
+
+
+def _by_day(rows: Any, other: str) -> tuple[dict[date, int], dict[Any, int]]:
+    """Counts grouped by (day, ``other``) summed both ways: one scan for two tables."""
+    days: dict[date, int] = defaultdict(int)
+    others: dict[Any, int] = defaultdict(int)
+    for day, value, n in rows.order_by().values_list("day", other).annotate(n=Count("*")):
+        days[day] += n
+        others[value] += n
+    return days, others
 
 
 def _compliance(period: Period) -> dict[int | None, dict[str, dict[str, Any]]]:
@@ -67,9 +80,9 @@ def _compliance(period: Period) -> dict[int | None, dict[str, dict[str, Any]]]:
         .order_by()
         .values("agency_id", "kind")
         .annotate(
-            measured=Count("id", filter=stopped),
-            within=Count("id", filter=Q(state=ClockState.MET)),
-            breached=Count("id", filter=Q(state=ClockState.BREACHED)),
+            measured=Count("state", filter=stopped),
+            within=Count("state", filter=Q(state=ClockState.MET)),
+            breached=Count("state", filter=Q(state=ClockState.BREACHED)),
             median=PercentileCont("elapsed", 0.5, filter=stopped),
             p90=PercentileCont("elapsed", 0.9, filter=stopped),
         )
@@ -99,7 +112,17 @@ def period_report(period: Period) -> dict[str, Any]:
 
 def _period_report(period: Period) -> dict[str, Any]:
     zone = timezone.get_default_timezone()
-    now, before = _totals(period), _totals(period.previous)
+    days_calls, calls = _by_day(
+        _calls(period).annotate(day=TruncDate("answered_at", tzinfo=zone)), "outcome"
+    )
+    days_cases, hours = _by_day(
+        _cases(period).annotate(
+            day=TruncDate("received_at", tzinfo=zone),
+            hour=ExtractHour("received_at", tzinfo=zone),
+        ),
+        "hour",
+    )
+    now, before = _totals(period, dict(calls)), _totals(period.previous)
 
     names = {
         code: (name_id, name_en)
@@ -122,35 +145,14 @@ def _period_report(period: Period) -> dict[str, Any]:
         _cases(period)
         .order_by()
         .values_list("kecamatan")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
         .order_by("-n", "kecamatan")
-    )
-    hours = dict(
-        _cases(period)
-        .annotate(hour=ExtractHour("received_at", tzinfo=zone))
-        .order_by()
-        .values_list("hour")
-        .annotate(n=Count("id"))
     )
     by_hour = [hours.get(hour, 0) for hour in range(24)]
     shifts = {name: 0 for name, _start, _end in SHIFTS}
     for hour, n in enumerate(by_hour):
         shifts[shift_of_hour(hour)] += n
 
-    days_cases = dict(
-        _cases(period)
-        .annotate(day=TruncDate("received_at", tzinfo=zone))
-        .order_by()
-        .values_list("day")
-        .annotate(n=Count("id"))
-    )
-    days_calls = dict(
-        _calls(period)
-        .annotate(day=TruncDate("answered_at", tzinfo=zone))
-        .order_by()
-        .values_list("day")
-        .annotate(n=Count("id"))
-    )
     trend = [
         {"day": day.isoformat(), "cases": days_cases.get(day, 0), "calls": days_calls.get(day, 0)}
         for day in sorted(set(days_cases) | set(days_calls))
@@ -159,11 +161,11 @@ def _period_report(period: Period) -> dict[str, Any]:
     sent = {
         row["agency_id"]: row
         for row in Dispatch.objects.filter(
-            incident__received_at__gte=period.start, incident__received_at__lt=period.end
+            dispatched_at__gte=period.start, dispatched_at__lt=period.end
         )
         .order_by()
         .values("agency_id")
-        .annotate(cases=Count("incident_id", distinct=True), dispatches=Count("id"))
+        .annotate(cases=Count("incident_id", distinct=True), dispatches=Count("*"))
     }
     compliance = _compliance(period)
     agencies = [

@@ -63,7 +63,7 @@ def _figures(period: Period, operator_id: int | None) -> dict[str, Any]:
         Call.objects.filter(**mine, **in_period)
         .order_by()
         .values_list("outcome")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
     )
     cases = (
         Incident.objects.filter(**mine, received_at__gte=period.start, received_at__lt=period.end)
@@ -178,9 +178,9 @@ def _interval(clocks: Any, kind: str) -> dict[str, Any]:
         clocks.filter(kind=kind)
         .order_by()
         .aggregate(
-            measured=Count("id", filter=stopped),
-            within=Count("id", filter=Q(state=ClockState.MET)),
-            breached=Count("id", filter=Q(state=ClockState.BREACHED)),
+            measured=Count("state", filter=stopped),
+            within=Count("state", filter=Q(state=ClockState.MET)),
+            breached=Count("state", filter=Q(state=ClockState.BREACHED)),
             median=PercentileCont("elapsed", 0.5, filter=stopped),
             p90=PercentileCont("elapsed", 0.9, filter=stopped),
         )
@@ -210,11 +210,15 @@ def _agency_figures(agency: Agency, period: Period) -> dict[str, Any]:
     )
     clocks = Clock.objects.filter(
         agency=agency,
-        dispatch__dispatched_at__gte=period.start,
-        dispatch__dispatched_at__lt=period.end,
+        started_at__gte=period.start,  # an agency's clocks start at T1, the dispatch
+        started_at__lt=period.end,
     )
     escalations = dict(
-        Escalation.objects.filter(clock__in=clocks.values("pk"))
+        Escalation.objects.filter(
+            clock__agency=agency,
+            clock__started_at__gte=period.start,
+            clock__started_at__lt=period.end,
+        )
         .order_by()
         .values_list("level")
         .annotate(n=Count("id"))
