@@ -30,6 +30,9 @@ _CENTRE_CASEWORK = [
     "sla.view_target",
     "sla.view_escalationstep",
     "sla.view_officeday",
+    # Operators read their own evaluations (``visible_to``) and acknowledge them (a service
+    # check on the evaluated operator, not a model permission).
+    "sla.view_evaluation",
 ]
 _CENTRE_MANAGEMENT = [
     "incidents.add_category",
@@ -43,6 +46,9 @@ _CENTRE_MANAGEMENT = [
     "sla.add_officeday",
     "sla.change_officeday",
     "sla.delete_officeday",
+    # Evaluations of operators: opened, scored and submitted by supervisors and the coordinator.
+    "sla.add_evaluation",
+    "sla.change_evaluation",
 ]
 _AGENCY_CASEWORK = [
     "incidents.view_incident",

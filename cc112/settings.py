@@ -357,6 +357,35 @@ UNFOLD = {
                 ],
             },
             {
+                "title": _("Evaluation"),
+                "items": [
+                    {
+                        "title": _("Period report"),
+                        "icon": "bar_chart",
+                        "link": reverse_lazy("admin:sla_period_report"),
+                        "permission": "sla.report_pages.may_open_reports",
+                    },
+                    {
+                        "title": _("Operator scorecards"),
+                        "icon": "leaderboard",
+                        "link": reverse_lazy("admin:sla_scorecard"),
+                        "permission": "sla.report_pages.may_open_scorecards",
+                    },
+                    {
+                        "title": _("Agency report"),
+                        "icon": "apartment",
+                        "link": reverse_lazy("admin:sla_agency_report"),
+                        "permission": "sla.report_pages.may_open_agency_report",
+                    },
+                    {
+                        "title": _("Evaluations"),
+                        "icon": "grading",
+                        "link": reverse_lazy("admin:sla_evaluation_changelist"),
+                        "permission": lambda request: request.user.has_perm("sla.view_evaluation"),
+                    },
+                ],
+            },
+            {
                 "title": _("Setup"),
                 "collapsible": True,
                 "items": [

@@ -239,3 +239,7 @@ class NotificationAdmin(ReadOnlyScopedAdmin):
             if self.has_view_permission(request, notification):
                 notifications_mark_read(user=request.user, ids=[notification.pk])
         return super().change_view(request, object_id, form_url, extra_context)
+
+
+# Evaluations of operators have a module of their own.
+from sla import admin_evaluations  # noqa: E402,F401  (registers EvaluationAdmin)

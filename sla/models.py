@@ -9,14 +9,15 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from agencies.models import Agency
 from cc112.history import AuditedQuerySet
 from incidents.models import Category, Dispatch, Incident, Priority
-from sla.querysets import ClockQuerySet, NotificationQuerySet
+from sla.querysets import ClockQuerySet, EvaluationQuerySet, NotificationQuerySet
 
 
 class ClockKind(models.TextChoices):
@@ -259,7 +260,19 @@ class Clock(models.Model):
                 condition=Q(next_escalation_at__isnull=False),
                 name="clock_escalation_due",
             ),
-            models.Index(fields=["agency", "kind", "started_at"], name="clock_agency_started"),
+            # Reports read the state and elapsed time of the clocks started in a period; with
+            # them in the index, a year's compliance is an index-only scan (bench/reports.py).
+            models.Index(
+                fields=["agency", "kind", "started_at"],
+                include=["state", "elapsed"],
+                name="clock_agency_started",
+            ),
+            models.Index(
+                fields=["operator", "started_at"],
+                include=["state", "elapsed"],
+                condition=Q(kind="dispatch"),
+                name="clock_operator_started",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -396,3 +409,139 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incident} → {self.recipient}"
+
+
+# --- Evaluations of operators ---------------------------------------------------------------------
+
+# The supervisor's rubric: each criterion is scored 1 (poor) to 5 (excellent). The codes are
+# stored in ``Evaluation.scores``; change a label freely, never a code.
+RUBRIC: tuple[tuple[str, str], ...] = (
+    ("dispatch_speed", _("Dispatch speed")),
+    ("data_completeness", _("Data completeness")),
+    ("categorisation", _("Categorisation and priority")),
+    ("caller_communication", _("Caller communication")),
+    ("sop_compliance", _("SOP compliance")),
+)
+RUBRIC_CODES = tuple(code for code, _label in RUBRIC)
+SCORE_MIN, SCORE_MAX = 1, 5
+
+
+def rubric_errors(scores: object) -> dict[str, str]:
+    """What is wrong with a rubric's scores, by criterion code ("scores" for the whole)."""
+    if not isinstance(scores, dict):
+        return {"scores": _("The scores must be given criterion by criterion.")}
+    errors: dict[str, str] = {}
+    unknown = sorted(set(scores) - set(RUBRIC_CODES))
+    if unknown:
+        errors["scores"] = _("Not a criterion of the rubric: %(codes)s.") % {
+            "codes": ", ".join(map(str, unknown))
+        }
+    for code in RUBRIC_CODES:
+        value = scores.get(code)
+        if value is None:
+            errors[code] = _("Give a score from %(min)s to %(max)s.") % {
+                "min": SCORE_MIN,
+                "max": SCORE_MAX,
+            }
+        elif isinstance(value, bool) or not isinstance(value, int):
+            errors[code] = _("A score is a whole number from %(min)s to %(max)s.") % {
+                "min": SCORE_MIN,
+                "max": SCORE_MAX,
+            }
+        elif not SCORE_MIN <= value <= SCORE_MAX:
+            errors[code] = _("A score is from %(min)s to %(max)s; %(value)s is not.") % {
+                "min": SCORE_MIN,
+                "max": SCORE_MAX,
+                "value": value,
+            }
+    return errors
+
+
+class EvaluationStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    # "Acknowledged" alone is a dispatch's status (received by the agency).
+    ACKNOWLEDGED = "acknowledged", pgettext_lazy("evaluation", "Acknowledged")
+
+
+class Evaluation(models.Model):
+    """A supervisor's evaluation of one operator over one period.
+
+    The figures are the operator's scorecard beside the centre's (``sla.scorecards``), frozen
+    when the evaluation is opened: a case corrected later does not change what the operator was
+    evaluated on. Draft (the supervisor scores it) → submitted → acknowledged by the operator.
+    """
+
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="evaluations",
+        verbose_name=_("operator"),
+    )
+    period_start = models.DateTimeField(_("period start"))
+    period_end = models.DateTimeField(_("period end"), help_text=_("Exclusive."))
+    # ``operator_scorecard(operator, period)`` as it was when the evaluation was opened, moments
+    # as UTC text (``cc112.moments.utc_text``).
+    metrics = models.JSONField(_("figures"), editable=False)
+    scores = models.JSONField(_("scores"), default=dict, blank=True)
+    comment = models.TextField(_("supervisor's comment"), blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=EvaluationStatus.choices,
+        default=EvaluationStatus.DRAFT,
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("opened by"),
+    )
+    opened_at = models.DateTimeField(_("opened at"))
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    operator_remark = models.TextField(
+        _("operator's remark"),
+        blank=True,
+        help_text=_("What the operator answered when acknowledging the evaluation."),
+    )
+
+    history = HistoricalRecords()
+    objects = EvaluationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("evaluation")
+        verbose_name_plural = _("evaluations")
+        ordering = ["-period_end", "operator__username"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_end__gt=models.F("period_start")),
+                name="evaluation_period_ends_after_start",
+            ),
+            models.UniqueConstraint(
+                fields=["operator", "period_start", "period_end"],
+                name="one_evaluation_per_operator_period",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return _("%(operator)s, %(period)s") % {
+            "operator": self.operator.get_full_name() or self.operator.get_username(),
+            "period": self.period_label,
+        }
+
+    @property
+    def period_label(self) -> str:
+        """01-10-2025 – 31-12-2025: the first and the last day in the centre's time zone (the
+        period ends at, and excludes, the midnight after its last day)."""
+        last = self.period_end - timedelta(microseconds=1)
+        return "{} – {}".format(
+            formats.date_format(timezone.localtime(self.period_start), "d-m-Y"),
+            formats.date_format(timezone.localtime(last), "d-m-Y"),
+        )
+
+    def clean(self) -> None:
+        if self.scores:
+            errors = rubric_errors(self.scores)
+            if errors:
+                raise ValidationError(errors)

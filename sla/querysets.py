@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING
 
 from django.db import models
 
-from agencies.access import acts_for_centre
+from agencies.access import acts_for_centre, has_centre_role
+from agencies.models import Role
+from cc112.history import AuditedQuerySet
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -45,3 +47,16 @@ class NotificationQuerySet(models.QuerySet):
 
     def unread(self) -> NotificationQuerySet:
         return self.filter(read_at__isnull=True)
+
+
+class EvaluationQuerySet(AuditedQuerySet):
+    def visible_to(self, user: User) -> EvaluationQuerySet:
+        """Supervisors, coordinators and administrators see every evaluation; an operator sees
+        their own once it is submitted (a draft is the supervisor's until then); nobody else any."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser or has_centre_role(user, Role.SUPERVISOR, Role.COORDINATOR):
+            return self.all()
+        if has_centre_role(user, Role.OPERATOR):
+            return self.filter(operator_id=user.pk).exclude(status="draft")
+        return self.none()

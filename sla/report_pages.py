@@ -14,7 +14,6 @@ from datetime import timedelta
 from typing import Any
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -25,6 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from agencies.access import agency_of, has_centre_role, may_evaluate
 from agencies.models import Agency, Role
+from sla.admin_evaluations import centre_operators
 from sla.reports import period_report, report_csv, report_xlsx
 from sla.scorecards import Period, agency_report, operator_scorecard
 
@@ -120,16 +120,7 @@ def period_report_page(request: HttpRequest, site: Any) -> HttpResponse:
 
 
 def scorecard_page(request: HttpRequest, site: Any) -> HttpResponse:
-    User = get_user_model()
-    operators = (
-        User.objects.filter(
-            memberships__is_active=True,
-            memberships__agency__is_centre=True,
-            memberships__role=Role.OPERATOR,
-        )
-        .distinct()
-        .order_by("username")
-    )
+    operators = centre_operators()
     if may_evaluate(request.user):
         chosen = request.GET.get("operator", "")
         if not chosen.isdigit():

@@ -29,6 +29,14 @@ from sla.scorecards import Period
 SHIFTS = (("morning", 7, 14), ("afternoon", 14, 21), ("night", 21, 7))
 
 
+def shift_labels() -> dict[str, str]:
+    return {
+        "morning": _("Morning (07–14)"),
+        "afternoon": _("Afternoon (14–21)"),
+        "night": _("Night (21–07)"),
+    }
+
+
 def shift_of_hour(hour: int) -> str:
     for name, start, end in SHIFTS:
         if (start <= hour < end) if start < end else (hour >= start or hour < end):
@@ -242,7 +250,10 @@ def report_tables(report: dict[str, Any]) -> list[tuple[str, list[str], list[lis
         ),
         (
             _("Categories"),
-            [_("Rank"), _("Code"), _("Category"), _("Cases"), _("Share"), _("Previous period")],
+            [
+                _("Rank"), _("Code"), _("Category"), _("Cases"), _("Share of cases"),
+                _("Previous period"),
+            ],
             [
                 [rank, row["code"], row["name_id"], row["cases"], row["share"], row["previous"]]
                 for rank, row in enumerate(report["categories"], start=1)
@@ -281,7 +292,7 @@ def report_tables(report: dict[str, Any]) -> list[tuple[str, list[str], list[lis
         (
             _("Shifts"),
             [_("Shift"), _("Cases")],
-            [[name, n] for name, n in report["shifts"].items()],
+            [[shift_labels()[name], n] for name, n in report["shifts"].items()],
         ),
         (
             _("Cases and calls by day"),

@@ -43,6 +43,7 @@ from agencies.models import (
     Agency,
     ApiKey,
     Membership,
+    Role,
     WebhookDelivery,
     WebhookEvent,
     WebhookSubscription,
@@ -68,11 +69,26 @@ from incidents.services import (
     note_add,
     share_revoke,
 )
-from sla.models import Clock, Escalation, EscalationStep, Notification, OfficeDay
+from sla.models import (
+    RUBRIC,
+    Clock,
+    Escalation,
+    EscalationStep,
+    Evaluation,
+    Notification,
+    OfficeDay,
+)
 from sla.models import Target as ServiceTarget
-from sla.services import escalations_fire_due
+from sla.scorecards import Period
+from sla.services import (
+    escalations_fire_due,
+    evaluation_acknowledge,
+    evaluation_open,
+    evaluation_score,
+    evaluation_submit,
+)
 from tests.conftest import World
-from tests.factories import CategoryFactory, make_incident
+from tests.factories import CategoryFactory, make_incident, make_member
 
 User = get_user_model()
 
@@ -196,6 +212,7 @@ class Data:
     prank_call: Call
     labels: dict[tuple[str, Any], str]  # (kind, pk) -> a readable name for failure messages
     notifications: dict[str, list[Notification]]  # by the persona told
+    evaluations: dict[str, Evaluation] = field(default_factory=dict)  # by variant
 
 
 # Those the escalation ladder tells (DOMAIN.md's: supervisor at levels 1 and 2, the agency head
@@ -343,7 +360,9 @@ def build_data(world: World) -> Data:
             labels[("notification", n.pk)] = f"{persona}:{clock}/L{n.escalation.level}"
     told = sum(len(mine) for mine in notifications.values())
     assert Notification.objects.count() == told, "the ladder told someone outside NOTIFIED"
-    return Data(world, category, cases, prank, labels, notifications)
+    evaluations = build_evaluations(world)
+    labels |= {("evaluation", e.pk): variant for variant, e in evaluations.items()}
+    return Data(world, category, cases, prank, labels, notifications, evaluations)
 
 
 # --- One persona's view --------------------------------------------------------------------------
@@ -365,6 +384,7 @@ SCOPED = {
     "clock": Clock,
     "notification": Notification,
     "webhook": WebhookSubscription,
+    "evaluation": Evaluation,
 }
 
 
@@ -478,6 +498,11 @@ class Ctx:
                 seen = self.persona == "coordinator" or AGENCY.get(self.persona) == sub.agency.code
                 rows.append((f"{sub.agency.code}s", sub.pk, seen))
             rows = rows[:1] if self.role == "nobody" else rows
+        elif kind == "evaluation":  # managers see all; an operator their own, once submitted
+            for variant, evaluation in self.data.evaluations.items():
+                seen = self.role == "manager" or (self.persona == "operator" and variant == "own")
+                rows.append((variant, evaluation.pk, seen))
+            rows = rows[:1] if self.role == "nobody" else rows
         elif kind == "notification":  # one's own only, even of a case one sees
             mine = self.own_notifications()
             rows += [("own", mine[0].pk, True)] if mine else []
@@ -534,6 +559,10 @@ class Ctx:
                 found |= {
                     _sla_path("notification", n.pk): f"{persona}'s notification" for n in theirs
                 }
+        for obj in self.objects("evaluation"):
+            if not obj.seen:
+                found |= EVALUATION_SECRETS[obj.variant]
+                found[_sla_path("evaluation", obj.pk)] = f"link to evaluation {obj.variant}"
         return found
 
 
@@ -730,6 +759,7 @@ def old_change_address(kind: str) -> Builder:
     app = {"user": "auth", "group": "auth", "agency": "agencies", "membership": "agencies"}
     app |= {"apikey": "agencies"}
     app |= dict.fromkeys(("target", "escalationstep", "officeday", "clock", "notification"), "sla")
+    app["evaluation"] = "sla"
     prefix = f"/admin/{app.get(kind, 'incidents')}/{kind}/"
 
     def build(c: Ctx, name: str) -> list[Target]:
@@ -1807,6 +1837,7 @@ AUDITED = (
     ServiceTarget,
     EscalationStep,
     OfficeDay,
+    Evaluation,
 )
 COUNTED = (Clock, Escalation, Notification)  # written by the services alone, without history
 OWN_READS = "own notifications read"  # opening one's own notification reads it
@@ -2186,3 +2217,183 @@ _WEBHOOK_PAGES: dict[str, Builder] = {
     "admin/agencies/webhookdelivery/<path:object_id>/": _webhook_old_address("webhookdelivery"),
 }
 REGISTRY |= _WEBHOOK_PAGES
+
+
+# --- The evaluation meeting's pages (sla/report_pages.py) ----------------------------------------
+
+_EVALUATORS = by_role(centre=NOT_FOUND, manager=OK, agency=NOT_FOUND)
+
+
+def _scorecards(c: Ctx, name: str) -> list[Target]:
+    """An operator's own card; anybody else's answers like a missing one (the supervisor's id:
+    no operator's card)."""
+    world = c.data.world
+    url = reverse(name)
+    return [
+        Target("own-or-chosen", url, by_role(centre=OK, agency=NOT_FOUND)(c)),
+        Target(
+            "operator",
+            f"{url}?operator={world.operator.pk}",
+            by_role(centre=OK, agency=NOT_FOUND)(c),
+        ),
+        Target(
+            "not-an-operator",
+            f"{url}?operator={world.supervisor.pk}",
+            by_role(centre=NOT_FOUND, agency=NOT_FOUND)(c),
+            ids=(world.supervisor.pk,),
+        ),
+        Target(
+            "nonsense",
+            f"{url}?operator=x",
+            by_role(centre=NOT_FOUND, manager=OK, agency=NOT_FOUND)(c),
+        ),
+    ]
+
+
+def _agency_reports(c: Ctx, name: str) -> list[Target]:
+    """An agency's own report; another agency's answers like a missing one."""
+    url = reverse(name)
+
+    def own_or_evaluator(code: str) -> Answer:
+        if c.role in ("manager", "nobody"):
+            return by_role(centre=None, agency=None, manager=OK)(c)  # type: ignore[return-value]
+        return OK if AGENCY.get(c.persona) == code else NOT_FOUND
+
+    return [
+        Target("own-or-chosen", url, by_role(centre=NOT_FOUND, manager=OK, agency=OK)(c)),
+        Target("police", f"{url}?agency=polresta", own_or_evaluator("polresta")),
+        Target("health", f"{url}?agency=dinkes", own_or_evaluator("dinkes")),
+        Target(
+            "missing",
+            f"{url}?agency=tidakada",
+            by_role(centre=NOT_FOUND, manager=NOT_FOUND, agency=NOT_FOUND)(c),
+        ),
+    ]
+
+
+REGISTRY |= {
+    "admin:sla_period_report": page("report", _EVALUATORS),
+    "admin:sla_scorecard": _scorecards,
+    "admin:sla_agency_report": _agency_reports,
+}
+
+
+# --- Evaluations of operators: the centre's managers' and each operator's own (appended) --------
+
+# What each evaluation holds that only those who see it may read.
+EVALUATION_SECRETS: dict[str, dict[str, str]] = {
+    "own": {"Komentar-own-x": "Sari's submitted evaluation's comment"},
+    "own_draft": {"Komentar-own_draft-x": "Sari's draft evaluation's comment"},
+    "other_operators": {
+        "Komentar-other_operators-x": "Budi's evaluation's comment",
+        "Jawaban-other_operators-x": "Budi's remark on his evaluation",
+    },
+}
+
+
+def build_evaluations(world: World) -> dict[str, Evaluation]:
+    """Sari's (``operator``) evaluation submitted to her and her next one still a draft; Budi's,
+    acknowledged with a remark."""
+    budi = make_member(world.centre, Role.OPERATOR, username="budi")
+    now = timezone.now()
+    earlier = Period(now - timedelta(days=14), now - timedelta(days=7))
+    later = Period(now - timedelta(days=7), now - timedelta(minutes=1))
+    scores = {code: 3 for code, _label in RUBRIC}
+
+    def evaluation(variant: str, operator: Any, period: Period) -> Evaluation:
+        opened = evaluation_open(operator=operator, period=period, actor=world.supervisor)
+        return evaluation_score(
+            evaluation=opened,
+            actor=world.supervisor,
+            scores=scores,
+            comment=f"Komentar-{variant}-x",
+        )
+
+    own = evaluation_submit(
+        evaluation=evaluation("own", world.operator, earlier), actor=world.supervisor
+    )
+    other = evaluation_submit(
+        evaluation=evaluation("other_operators", budi, earlier), actor=world.coordinator
+    )
+    other = evaluation_acknowledge(evaluation=other, actor=budi, remark="Jawaban-other_operators-x")
+    return {
+        "own": own,
+        "own_draft": evaluation("own_draft", world.operator, later),
+        "other_operators": other,
+    }
+
+
+def _evaluation_changelist(c: Ctx, name: str) -> list[Target]:
+    ok = CENTRE_ONLY(c)
+    seen = {o.pk for o in c.objects("evaluation") if o.seen}
+    every = c.data.evaluations
+    other, draft = every["other_operators"], every["own_draft"]
+
+    def rows(expected: set[Any]) -> Check:
+        return rows_are(c, "evaluation", expected & seen, total=len(seen))
+
+    return [
+        Target("list", query(name), ok, check=rows(seen)),
+        Target("facets", query(name, _facets=1), ok, check=status_facets_sum_to(len(seen))),
+        Target("filter_drafts", query(name, status__exact="draft"), ok, check=rows({draft.pk})),
+        Target(
+            "filter_other_operator",
+            query(name, operator=other.operator_id),
+            ok,
+            check=rows({other.pk}),
+        ),
+        Target(
+            "search_other_operator",
+            query(name, q=other.operator.get_username()),
+            ok,
+            check=rows({other.pk}),
+        ),
+    ]
+
+
+def evaluation_open_form(c: Ctx) -> dict[str, Any]:
+    return {
+        "operator": str(c.data.world.operator.pk),
+        "period_start": "2020-01-01",
+        "period_end": "2020-03-31",
+    }
+
+
+EVALUATION_FORM = {**{code: "1" for code, _label in RUBRIC}, "comment": "Bocor"}
+_E = "admin:sla_evaluation_"
+_EVALUATION_PAGES: dict[str, Builder] = {
+    _E + "changelist": _evaluation_changelist,
+    _E + "add": page("form", MANAGERS_ONLY, post=evaluation_open_form),
+    # Managers score a draft here (so no refused POST to send them); the operator only reads.
+    _E + "change": object_page(
+        "evaluation",
+        seen=staff(OK),
+        unseen=staff(NOT_FOUND),
+        post=EVALUATION_FORM,
+        post_seen=by_role(centre=FORBIDDEN, manager=None, agency=FORBIDDEN),
+    ),
+    _E + "history": object_page("evaluation", seen=staff(OK), unseen=staff(NOT_FOUND)),
+    _E + "simple_history": object_page(
+        "evaluation",
+        seen=staff(OK),
+        unseen=staff(NOT_FOUND),
+        version=True,
+        post=EVALUATION_FORM,
+        post_seen=READ_ONLY,
+    ),
+    _E + "delete": object_page(
+        "evaluation", seen=staff(FORBIDDEN), unseen=staff(NOT_FOUND), post=DELETE_FORM
+    ),
+    _E + "submit_evaluation": object_page(
+        "evaluation", seen=MANAGERS_ONLY, unseen=staff(NOT_FOUND), post={}
+    ),
+    # Only the evaluated operator acknowledges: managers who see it are refused.
+    _E + "acknowledge_evaluation": object_page(
+        "evaluation",
+        seen=by_role(centre=OK, manager=FORBIDDEN, agency=FORBIDDEN),
+        unseen=staff(NOT_FOUND),
+        post={"remark": "Bocor"},
+    ),
+    "admin/sla/evaluation/<path:object_id>/": old_change_address("evaluation"),
+}
+REGISTRY |= _EVALUATION_PAGES

@@ -10,6 +10,12 @@ from sla.services.clocks import (
     target_for,
 )
 from sla.services.escalation import claim_due_clocks, escalations_fire_due
+from sla.services.evaluations import (
+    evaluation_acknowledge,
+    evaluation_open,
+    evaluation_score,
+    evaluation_submit,
+)
 from sla.services.notifications import (
     notification_email_send,
     notifications_mark_read,
@@ -25,6 +31,10 @@ __all__ = [
     "clocks_start_for_dispatches",
     "clocks_stop_dispatch_clock",
     "escalations_fire_due",
+    "evaluation_acknowledge",
+    "evaluation_open",
+    "evaluation_score",
+    "evaluation_submit",
     "notification_email_send",
     "notifications_mark_read",
     "outbox_pending_ids",

@@ -248,7 +248,9 @@ def test_an_office_agencys_clock_stays_quiet_over_the_weekend(world, time_machin
 
 
 def test_a_city_that_edits_its_ladder_is_obeyed(police_case, after):
-    EscalationStep.objects.filter(level=1).update(notify_coordinator=True, notify_supervisor=False)
+    for step in EscalationStep.objects.filter(level=1):
+        step.notify_coordinator, step.notify_supervisor = True, False
+        step.save()
     after(seconds=60)
 
     escalations_fire_due()

@@ -64,9 +64,11 @@ def flood(db):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def edited_targets(world, fire):  # type: ignore[no-untyped-def]
     """A city's acknowledge targets for P2, from the most general to the most specific."""
-    Target.objects.filter(
+    general = Target.objects.get(
         kind=K.ACKNOWLEDGE, priority=Priority.P2, agency=None, category=None
-    ).update(target=6 * MINUTE)
+    )
+    general.target = 6 * MINUTE
+    general.save()  # one by one: policies refuse bulk updates (their history records them)
     Target.objects.create(
         kind=K.ACKNOWLEDGE, priority=Priority.P2, category=fire, target=4 * MINUTE
     )
