@@ -23,7 +23,7 @@ from cc112.aggregates import PercentileCont, report_memory
 from cc112.moments import utc_text
 from incidents.models import Call, CallOutcome, Category, Dispatch, Incident, IncidentStatus
 from sla.models import Clock, ClockKind, ClockState
-from sla.scorecards import Period
+from sla.scorecards import Period, seconds_of
 
 # The centre's three shifts (DOMAIN.md: 07–14, 14–21, 21–07 in the centre's zone).
 SHIFTS = (("morning", 7, 14), ("afternoon", 14, 21), ("night", 21, 7))
@@ -102,8 +102,8 @@ def _compliance(period: Period) -> dict[int | None, dict[str, dict[str, Any]]]:
             "measured": measured,
             "within_target": row["within"] / measured if measured else None,
             "breaches": row["breached"],
-            "median_seconds": row["median"].total_seconds() if row["median"] else None,
-            "p90_seconds": row["p90"].total_seconds() if row["p90"] else None,
+            "median_seconds": seconds_of(row["median"]),
+            "p90_seconds": seconds_of(row["p90"]),
         }
     return figures
 

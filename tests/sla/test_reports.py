@@ -98,6 +98,20 @@ def test_the_weeks_report_matches_the_hand_count(week):
     assert report["dispatching"]["measured"] == 2
 
 
+def test_a_zero_duration_is_a_measurement_not_a_missing_one(world, time_machine):
+    """An office on opening hours acknowledges at once a case that came in while it was closed:
+    its clock counted no working time."""
+    time_machine.move_to(at(15, 9), tick=False)
+    case = make_incident(world.operator, category=CategoryFactory(code="KTB"))
+    [dispatch] = incident_dispatch(incident=case, agencies=[world.police], actor=world.operator)
+    dispatch_acknowledge(dispatch=dispatch, actor=world.police_staff)  # the same instant
+
+    [police] = period_report(WEEK)["agencies"]
+
+    assert police["acknowledge"]["median_seconds"] == 0.0
+    assert police["acknowledge"]["p90_seconds"] == 0.0
+
+
 def test_shifts_follow_the_centres_day():
     assert [shift_of_hour(hour) for hour in (6, 7, 13, 14, 20, 21, 0)] == [
         "night", "morning", "morning", "afternoon", "afternoon", "night", "night",
