@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 from agencies.access import agency_of, has_centre_role, may_evaluate
 from agencies.models import Agency, Role
 from sla.admin_evaluations import centre_operators
-from sla.reports import period_report, report_csv, report_xlsx
+from sla.reports import SHIFTS, period_report, report_csv, report_xlsx, shift_labels
 from sla.scorecards import Period, agency_report, operator_scorecard
 
 LONGEST_PERIOD = timedelta(days=400)
@@ -37,6 +37,15 @@ class PeriodForm(forms.Form):
         label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"})
     )
     end = forms.DateField(label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    shift = forms.ChoiceField(label=gettext_lazy("Shift"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        labels = shift_labels()
+        self.fields["shift"].choices = [("", _("Whole days"))] + [
+            (name, _("%(shift)s of the first day") % {"shift": labels[name]})
+            for name, _start, _end in SHIFTS
+        ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -49,6 +58,10 @@ class PeriodForm(forms.Form):
         return data
 
     def period(self) -> Period:
+        """Whole days from ``start`` to ``end``, or one shift of the ``start`` day."""
+        hours = {name: (starts, ends) for name, starts, ends in SHIFTS}
+        if self.cleaned_data.get("shift"):
+            return Period.of_shift(self.cleaned_data["start"], *hours[self.cleaned_data["shift"]])
         return Period.of_days(self.cleaned_data["start"], self.cleaned_data["end"])
 
 
@@ -98,6 +111,8 @@ def period_report_page(request: HttpRequest, site: Any) -> HttpResponse:
         period = form.period()
         report = period_report(period)
         name = f"laporan-112-{form.cleaned_data['start']}-{form.cleaned_data['end']}"
+        if form.cleaned_data.get("shift"):
+            name += f"-{form.cleaned_data['shift']}"
         exported = _export(request, report, name)
         if exported:
             return exported

@@ -42,6 +42,15 @@ class Period:
         end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone)
         return cls(start, end)
 
+    @classmethod
+    def of_shift(cls, day: date, starts: int, ends: int) -> Period:
+        """One shift of ``day`` in the centre's zone, from ``starts`` o'clock to ``ends``, the
+        next morning when it ends at or before it starts (the night shift)."""
+        zone = timezone.get_default_timezone()
+        start = datetime.combine(day, time(starts), tzinfo=zone)
+        end_day = day + timedelta(days=1) if ends <= starts else day
+        return cls(start, datetime.combine(end_day, time(ends), tzinfo=zone))
+
     @property
     def previous(self) -> Period:
         return Period(self.start - (self.end - self.start), self.start)

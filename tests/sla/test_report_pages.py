@@ -4,6 +4,7 @@ exports, each operator's own scorecard, each agency's own report; nobody sees be
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
 import pytest
@@ -95,6 +96,21 @@ def test_an_operator_reads_only_their_own_scorecard(world, december):
     theirs = supervisor.get(reverse(SCORECARD), {**PERIOD, "operator": world.operator.pk})
     assert 'id="scorecard"' in theirs.content.decode()
     assert supervisor.get(reverse(SCORECARD), {**PERIOD, "operator": "99999"}).status_code == 404
+
+
+@pytest.mark.parametrize(("shift", "cases"), [("morning", 3), ("afternoon", 0), ("night", 0)])
+def test_a_scorecard_for_one_shift(world, december, shift, cases):
+    """The three cases came in at 10:00 WIT on 16 December: the morning shift (07–14)."""
+    asked = {"start": "2025-12-16", "end": "2025-12-16", "shift": shift}
+
+    page = as_user(world.supervisor).get(
+        reverse(SCORECARD), {**asked, "operator": world.operator.pk}
+    )
+
+    assert page.context["card"]["own"]["cases_created"] == cases
+    period = page.context["card"]["period"]
+    hours = 10 if shift == "night" else 7
+    assert period["end"] - period["start"] == dt.timedelta(hours=hours)
 
 
 def test_an_agency_reads_only_its_own_report(world, december):
