@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from agencies.access import agency_of, has_centre_role, may_evaluate
 from agencies.models import Agency, Role
+from incidents.models import CallOutcome
 from sla.admin_evaluations import centre_operators
 from sla.reports import SHIFTS, period_report, report_csv, report_xlsx, shift_labels
 from sla.scorecards import Period, agency_report, operator_scorecard
@@ -153,7 +154,12 @@ def scorecard_page(request: HttpRequest, site: Any) -> HttpResponse:
     form = _period_form(request)
     context: dict[str, Any] = {"form": form, "operators": operators, "operator": operator}
     if operator is not None and form.is_valid():
-        context["card"] = operator_scorecard(operator, form.period())
+        card = operator_scorecard(operator, form.period())
+        context["card"] = card
+        context["outcomes"] = [
+            (outcome.label, card["own"]["calls"][outcome], card["centre"]["calls"][outcome])
+            for outcome in CallOutcome
+        ]
     return _page(request, site, "scorecard", _("Operator scorecard"), **context)
 
 

@@ -87,6 +87,7 @@ def test_an_operator_reads_only_their_own_scorecard(world, december):
     own = operator.get(reverse(SCORECARD), PERIOD)
     assert own.status_code == 200
     assert 'id="scorecard"' in own.content.decode()
+    assert "Panggilan iseng" in own.content.decode()  # outcomes by name, in Indonesian
     assert "budi" not in own.content.decode()  # not even offered
     assert operator.get(reverse(SCORECARD), {**PERIOD, "operator": other.pk}).status_code == 404
     assert operator.get(reverse(REPORT), PERIOD).status_code == 404
