@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, QuerySet
+
 from agencies.models import AGENCY_ROLES, CENTRE_ROLES, Agency, Membership, Role
 
 if TYPE_CHECKING:
@@ -92,6 +95,18 @@ def works_for_agency(user: AbstractBaseUser | AnonymousUser, agency_id: int) -> 
 def has_centre_role(user: AbstractBaseUser | AnonymousUser, *roles: Role) -> bool:
     membership = membership_of(user)
     return bool(membership and membership.agency.is_centre and membership.role in roles)
+
+
+def centre_operators() -> QuerySet:
+    """The accounts of the 112 centre's active operators (those evaluated)."""
+    operators = Membership.objects.active().filter(
+        user=OuterRef("pk"), role=Role.OPERATOR, agency__is_centre=True
+    )
+    return (
+        get_user_model()
+        .objects.filter(Exists(operators))
+        .order_by("first_name", "last_name", "username")
+    )
 
 
 def forget_membership(user: AbstractBaseUser) -> None:

@@ -36,6 +36,7 @@ from agencies.webhooks import (
     webhook_unsubscribe,
 )
 from cc112.admin_errors import (
+    ConfirmForm,
     ReadOnlyHistoryMixin,
     ServiceAdminMixin,
     ServiceModelForm,
@@ -76,10 +77,6 @@ class WebhookManagersOnly:
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-
-class ConfirmForm(forms.Form):
-    """Nothing to fill in: the action is a confirmation."""
 
 
 # --- Subscriptions -------------------------------------------------------------------------------

@@ -196,6 +196,10 @@ def safe_next(request: HttpRequest, default: str) -> str:
     return default
 
 
+class ConfirmForm(forms.Form):
+    """Nothing to fill in: the action page's button is the confirmation."""
+
+
 def action_page(
     request: HttpRequest,
     model_admin: ModelAdmin,

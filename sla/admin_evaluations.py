@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import formats
@@ -24,9 +24,9 @@ from unfold.widgets import (
     UnfoldAdminTextareaWidget,
 )
 
-from agencies.access import has_centre_role, may_evaluate
-from agencies.models import Membership, Role
-from cc112.admin_errors import ServiceAdminMixin, ServiceModelForm, action_page
+from agencies.access import centre_operators, has_centre_role, may_evaluate
+from agencies.models import Role
+from cc112.admin_errors import ConfirmForm, ServiceAdminMixin, ServiceModelForm, action_page
 from cc112.moments import local_moment
 from incidents.admin.base import ScopedAdmin, badge, person, stamp
 from incidents.models import CallOutcome
@@ -52,18 +52,6 @@ EVALUATION_STATUS_COLOURS = {E.DRAFT: "warning", E.SUBMITTED: "info", E.ACKNOWLE
 def evaluates(request: HttpRequest) -> bool:
     """Scores and submits evaluations: supervisors and the coordinator (the service checks too)."""
     return request.user.has_perm("sla.change_evaluation") and may_evaluate(request.user)
-
-
-def centre_operators() -> QuerySet:
-    """The accounts that may be evaluated: active operators of the 112 centre."""
-    operators = Membership.objects.active().filter(
-        user=OuterRef("pk"), role=Role.OPERATOR, agency__is_centre=True
-    )
-    return (
-        get_user_model()
-        .objects.filter(Exists(operators))
-        .order_by("first_name", "last_name", "username")
-    )
 
 
 # --- The frozen figures, as a table ---------------------------------------------------------------
@@ -205,10 +193,6 @@ class AcknowledgeForm(forms.Form):
         help_text=_("Optional: what you would like your supervisor to know."),
         widget=UnfoldAdminTextareaWidget(attrs={"rows": 4}),
     )
-
-
-class ConfirmForm(forms.Form):
-    """Nothing to fill in: the button confirms."""
 
 
 # --- The admin -----------------------------------------------------------------------------------

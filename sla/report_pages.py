@@ -22,10 +22,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from agencies.access import agency_of, has_centre_role, may_evaluate
+from agencies.access import agency_of, centre_operators, has_centre_role, may_evaluate
 from agencies.models import Agency, Role
 from incidents.models import CallOutcome
-from sla.admin_evaluations import centre_operators
 from sla.reports import SHIFTS, period_report, report_csv, report_xlsx, shift_labels
 from sla.scorecards import Period, agency_report, operator_scorecard
 
