@@ -13,17 +13,17 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.db.models.functions import ExtractHour, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency
-from cc112.aggregates import PercentileCont, report_memory
+from cc112.aggregates import report_memory
 from cc112.moments import utc_text
 from incidents.models import Call, CallOutcome, Category, Dispatch, Incident, IncidentStatus
-from sla.models import Clock, ClockKind, ClockState
-from sla.scorecards import Period, seconds_of
+from sla.models import Clock, ClockKind
+from sla.scorecards import CLOCK_DISTRIBUTION, Period, distribution
 
 # The centre's three shifts (DOMAIN.md: 07–14, 14–21, 21–07 in the centre's zone).
 SHIFTS = (("morning", 7, 14), ("afternoon", 14, 21), ("night", 21, 7))
@@ -82,29 +82,15 @@ def _by_day(rows: Any, other: str) -> tuple[dict[date, int], dict[Any, int]]:
 def _compliance(period: Period) -> dict[int | None, dict[str, dict[str, Any]]]:
     """Per agency (``None``: the centre's own T0→T1) and clock kind: the distribution of the
     clocks started in the period that stopped."""
-    stopped = Q(state__in=[ClockState.MET, ClockState.BREACHED])
     rows = (
         Clock.objects.filter(started_at__gte=period.start, started_at__lt=period.end)
         .order_by()
         .values("agency_id", "kind")
-        .annotate(
-            measured=Count("state", filter=stopped),
-            within=Count("state", filter=Q(state=ClockState.MET)),
-            breached=Count("state", filter=Q(state=ClockState.BREACHED)),
-            median=PercentileCont("elapsed", 0.5, filter=stopped),
-            p90=PercentileCont("elapsed", 0.9, filter=stopped),
-        )
+        .annotate(**CLOCK_DISTRIBUTION)
     )
     figures: dict[int | None, dict[str, dict[str, Any]]] = {}
     for row in rows:
-        measured = row["measured"]
-        figures.setdefault(row["agency_id"], {})[row["kind"]] = {
-            "measured": measured,
-            "within_target": row["within"] / measured if measured else None,
-            "breaches": row["breached"],
-            "median_seconds": seconds_of(row["median"]),
-            "p90_seconds": seconds_of(row["p90"]),
-        }
+        figures.setdefault(row["agency_id"], {})[row["kind"]] = distribution(row)
     return figures
 
 
