@@ -3,7 +3,6 @@ frozen into it), scores the rubric and submits it; the operator reads and acknow
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -12,7 +11,6 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
-from django.utils import formats
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -29,9 +27,8 @@ from agencies.models import Role
 from cc112.admin_errors import ConfirmForm, ServiceAdminMixin, ServiceModelForm, action_page
 from cc112.moments import local_moment
 from incidents.admin.base import ScopedAdmin, badge, person, stamp
-from incidents.models import CallOutcome
 from sla.models import RUBRIC, SCORE_MAX, SCORE_MIN, Evaluation, EvaluationStatus
-from sla.presentation import duration_text
+from sla.presentation import figure_rows
 from sla.scorecards import Period
 from sla.services import (
     evaluation_acknowledge,
@@ -55,64 +52,6 @@ def evaluates(request: HttpRequest) -> bool:
 
 
 # --- The frozen figures, as a table ---------------------------------------------------------------
-
-
-def _count(value: float | None) -> str:
-    if value is None:
-        return "-"
-    if float(value).is_integer():
-        return formats.number_format(int(value))
-    # number_format cuts the decimals it does not show; round first (2/3 reads 0.7, not 0.6).
-    return formats.number_format(round(value, 1), 1)
-
-
-def _share(value: float | None) -> str:
-    return "-" if value is None else f"{formats.number_format(round(value * 100), 0)}%"
-
-
-def _seconds(value: float | None) -> str:
-    return "-" if value is None else duration_text(timedelta(seconds=value))
-
-
-# (label, key in the scorecard, how it reads); the centre's counts are per operator on duty.
-FIGURES: tuple[tuple[Any, str, Any], ...] = (
-    (_("Calls answered"), "calls_total", _count),
-    *(
-        (outcome.label, f"calls.{outcome.value}", _count)
-        for outcome in CallOutcome  # type: ignore[attr-defined]
-    ),
-    (_("Cases created"), "cases_created", _count),
-    (_("Median time to dispatch (T0→T1)"), "dispatch_median_seconds", _seconds),
-    (_("90th percentile time to dispatch"), "dispatch_p90_seconds", _seconds),
-    (_("Dispatched within target"), "dispatch_within_target", _share),
-    (_("Dispatch targets missed"), "dispatch_breaches", _count),
-    (_("Cases with a location"), "complete_location", _share),
-    (_("Cases with a category"), "complete_category", _share),
-    (_("Cases with a callback number"), "complete_callback", _share),
-    (_("Corrections to their cases"), "corrections", _count),
-    (_("Cases corrected"), "cases_corrected", _count),
-)
-
-
-def _figure(side: dict[str, Any], key: str) -> Any:
-    for part in key.split("."):
-        if not isinstance(side, dict):
-            return None
-        side = side.get(part)  # type: ignore[assignment]
-    return side
-
-
-def figure_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
-    """The frozen scorecard as rows: what, the operator's figure, the centre's."""
-    own, centre = metrics.get("own", {}), metrics.get("centre", {})
-    return [
-        {
-            "label": label,
-            "own": show(_figure(own, key)),
-            "centre": show(_figure(centre, key)),
-        }
-        for label, key, show in FIGURES
-    ]
 
 
 # --- Forms ---------------------------------------------------------------------------------------

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cc112.moments import local_moment
+from incidents.models import CallOutcome
 from sla.models import Clock, ClockKind, Escalation
 
 
@@ -126,3 +129,65 @@ def case_clock_rows(user, incident) -> list[dict]:  # type: ignore[no-untyped-de
             }
         )
     return rows
+
+
+# --- A scorecard, as a table ----------------------------------------------------------------------
+
+
+def _count(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if float(value).is_integer():
+        return formats.number_format(int(value))
+    # number_format cuts the decimals it does not show; round first (2/3 reads 0.7, not 0.6).
+    return formats.number_format(round(value, 1), 1)
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{formats.number_format(round(value * 100), 0)}%"
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else duration_text(timedelta(seconds=value))
+
+
+# (label, key in the scorecard, how it reads); the centre's counts are per operator on duty.
+FIGURES: tuple[tuple[Any, str, Any], ...] = (
+    (gettext_lazy("Calls answered"), "calls_total", _count),
+    *(
+        (outcome.label, f"calls.{outcome.value}", _count)
+        for outcome in CallOutcome  # type: ignore[attr-defined]
+    ),
+    (gettext_lazy("Cases created"), "cases_created", _count),
+    (gettext_lazy("Median time to dispatch (T0→T1)"), "dispatch_median_seconds", _seconds),
+    (gettext_lazy("90th percentile time to dispatch"), "dispatch_p90_seconds", _seconds),
+    (gettext_lazy("Dispatched within target"), "dispatch_within_target", _share),
+    (gettext_lazy("Dispatch targets missed"), "dispatch_breaches", _count),
+    (gettext_lazy("Cases with a location"), "complete_location", _share),
+    (gettext_lazy("Cases with a category"), "complete_category", _share),
+    (gettext_lazy("Cases with a callback number"), "complete_callback", _share),
+    (gettext_lazy("Corrections to their cases"), "corrections", _count),
+    (gettext_lazy("Cases corrected"), "cases_corrected", _count),
+)
+
+
+def _figure(side: dict[str, Any], key: str) -> Any:
+    for part in key.split("."):
+        if not isinstance(side, dict):
+            return None
+        side = side.get(part)  # type: ignore[assignment]
+    return side
+
+
+def figure_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    """A scorecard (``operator_scorecard``, or one frozen into an evaluation) as rows: what,
+    the operator's figure, the centre's."""
+    own, centre = metrics.get("own", {}), metrics.get("centre", {})
+    return [
+        {
+            "label": label,
+            "own": show(_figure(own, key)),
+            "centre": show(_figure(centre, key)),
+        }
+        for label, key, show in FIGURES
+    ]

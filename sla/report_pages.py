@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from agencies.access import agency_of, centre_operators, has_centre_role, may_evaluate
 from agencies.models import Agency, Role
-from incidents.models import CallOutcome
+from sla.presentation import figure_rows
 from sla.reports import SHIFTS, period_report, report_csv, report_xlsx, shift_labels
 from sla.scorecards import Period, agency_report, operator_scorecard
 
@@ -154,11 +154,7 @@ def scorecard_page(request: HttpRequest, site: Any) -> HttpResponse:
     context: dict[str, Any] = {"form": form, "operators": operators, "operator": operator}
     if operator is not None and form.is_valid():
         card = operator_scorecard(operator, form.period())
-        context["card"] = card
-        context["outcomes"] = [
-            (outcome.label, card["own"]["calls"][outcome], card["centre"]["calls"][outcome])
-            for outcome in CallOutcome
-        ]
+        context.update(card=card, figures=figure_rows(card))
     return _page(request, site, "scorecard", _("Operator scorecard"), **context)
 
 
