@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from agencies.access import agency_of, centre_operators, has_centre_role, may_evaluate
 from agencies.models import Agency, Role
+from incidents.admin.base import person
 from sla.presentation import figure_rows
 from sla.reports import SHIFTS, period_report, report_csv, report_xlsx, shift_labels
 from sla.scorecards import Period, agency_report, operator_scorecard
@@ -151,7 +152,16 @@ def scorecard_page(request: HttpRequest, site: Any) -> HttpResponse:
     else:
         raise Http404
     form = _period_form(request)
-    context: dict[str, Any] = {"form": form, "operators": operators, "operator": operator}
+    context: dict[str, Any] = {
+        "form": form,
+        "operator": operator,
+        "picker": {
+            "name": "operator",
+            "label": _("Operator"),
+            "options": [(str(user.pk), person(user)) for user in operators],
+            "chosen": str(operator.pk) if operator else "",
+        },
+    }
     if operator is not None and form.is_valid():
         card = operator_scorecard(operator, form.period())
         context.update(card=card, figures=figure_rows(card))
@@ -173,7 +183,16 @@ def agency_report_page(request: HttpRequest, site: Any) -> HttpResponse:
             raise Http404
         agencies, agency = agencies.filter(pk=own.pk), own
     form = _period_form(request)
-    context: dict[str, Any] = {"form": form, "agencies": agencies, "agency": agency}
+    context: dict[str, Any] = {
+        "form": form,
+        "agency": agency,
+        "picker": {
+            "name": "agency",
+            "label": _("Agency"),
+            "options": [(choice.code, choice.name) for choice in agencies],
+            "chosen": agency.code if agency else "",
+        },
+    }
     if agency is not None and form.is_valid():
         context["report"] = agency_report(agency, form.period())
     return _page(request, site, "agency", _("Agency report"), **context)
