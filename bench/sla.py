@@ -660,6 +660,8 @@ def start_celery(
             "--loglevel=INFO",
             f"--concurrency={concurrency}",
             "--pool=prefork",
+            "-Q",
+            "escalations,celery",
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",

@@ -187,6 +187,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+# The escalation sweep has a queue of its own, consumed by its own worker (Procfile.dev, README
+# "Running for real"): it never waits behind a burst of email or webhook deliveries. Everything
+# else goes to the default queue, "celery".
+CELERY_TASK_ROUTES = {"sla.tasks.sweep_escalations": {"queue": "escalations"}}
 # How often due clocks are swept for escalation: a breach is escalated within this many seconds.
 CC112_SLA_SWEEP_SECONDS = env_int("CC112_SLA_SWEEP_SECONDS", 5, minimum=1)
 CELERY_BEAT_SCHEDULE = {
@@ -194,12 +198,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.expire_shares",
         "schedule": env_int("CC112_SHARE_EXPIRY_SWEEP_SECONDS", 60, minimum=1),
     },
-    # Deadlines live in Clock.next_escalation_at; beat only says "look now". A sweep that waited
-    # in a queue longer than a few periods is dropped: a newer one does the same work.
+    # Deadlines live in Clock.next_escalation_at; beat only says "look now". Never expired: the
+    # sweep has a queue of its own, so a message waits only for other sweeps, and one that finds
+    # nothing due costs two small queries.
     "sweep-escalations": {
         "task": "sla.tasks.sweep_escalations",
         "schedule": CC112_SLA_SWEEP_SECONDS,
-        "options": {"expires": max(10, 3 * CC112_SLA_SWEEP_SECONDS)},
     },
     "sweep-outbox": {
         "task": "sla.tasks.sweep_outbox",

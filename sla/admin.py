@@ -33,6 +33,7 @@ from sla.presentation import (
     clock_verdict,
     duration_text,
     escalation_headline,
+    late_firing,
     whose,
 )
 from sla.services import notifications_mark_read
@@ -171,7 +172,15 @@ class ClockAdmin(ReadOnlyScopedAdmin):
     @display(description=_("escalations"))
     def escalation_list(self, obj: Clock) -> str:
         fired = [
-            f"{escalation} · {local_moment(escalation.fired_at)}"
+            " ".join(
+                filter(
+                    None,
+                    [
+                        f"{escalation} · {local_moment(escalation.fired_at)}",
+                        late_firing(escalation),
+                    ],
+                )
+            )
             for escalation in obj.escalations.all()
         ]
         return "; ".join(fired) or "-"

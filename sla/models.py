@@ -324,6 +324,15 @@ class Escalation(models.Model):
     due_at = models.DateTimeField(_("due at"))
     fired_at = models.DateTimeField(_("fired at"))
     flags_for_evaluation = models.BooleanField(_("flags the case for evaluation"), default=False)
+    # When the sweep pass that fired this rung started, and when the pass before it had finished:
+    # a rung fired long after it fell due says whether no sweep ran in between or the sweeps
+    # were behind.
+    sweep_started_at = models.DateTimeField(
+        _("sweep started at"), null=True, blank=True, editable=False
+    )
+    previous_sweep_at = models.DateTimeField(
+        _("previous sweep finished at"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("escalation")
@@ -338,6 +347,26 @@ class Escalation(models.Model):
             "level": self.level,
             "percent": self.percent,
         }
+
+
+class Sweep(models.Model):
+    """The escalation sweep's heartbeat: when the last pass started and finished.
+
+    Each pass reads it before it claims anything (what it fires late says when the sweep before
+    it ended) and moves it forward when done; health checks read how far behind beat is.
+    """
+
+    name = models.CharField(max_length=40, primary_key=True)
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_finished_at = models.DateTimeField(null=True, blank=True)
+    last_fired = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("sweep")
+        verbose_name_plural = _("sweeps")
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Audience(models.TextChoices):

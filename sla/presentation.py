@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -49,17 +50,58 @@ def whose(clock: Clock) -> str:
 
 
 def escalation_headline(escalation: Escalation, clock: Clock) -> str:
-    return _(
-        "Escalation level %(level)s (%(percent)s%% of target): %(whose)s has yet to "
-        "%(step)s; target %(target)s, due %(due)s."
-    ) % {
+    """What a rung tells its people; a rung read after its clock stopped (fired late, or an email
+    sent after the step) says what happened since."""
+    parts = {
         "level": escalation.level,
         "percent": escalation.percent,
         "whose": whose(clock),
         "step": step_text(clock.kind),
         "target": duration_text(clock.target),
         "due": local_moment(clock.due_at),
+        "fell_due": local_moment(escalation.due_at),
     }
+    if clock.is_running:
+        headline = (
+            _(
+                "Escalation level %(level)s (%(percent)s%% of target): %(whose)s has yet to "
+                "%(step)s; target %(target)s, due %(due)s."
+            )
+            % parts
+        )
+    else:
+        headline = _(
+            "Escalation level %(level)s (%(percent)s%% of target): %(whose)s had yet to "
+            "%(step)s when it fell due at %(fell_due)s; target %(target)s. Since then: "
+            "%(verdict)s."
+        ) % {**parts, "verdict": clock_verdict(clock)}
+    late = late_firing(escalation)
+    return f"{headline} {late[:1].upper()}{late[1:]}." if late else headline
+
+
+def late_grace() -> timedelta:
+    """How late a rung may fire and still be on time: the sweep runs every few seconds."""
+    return max(timedelta(seconds=5), 2 * timedelta(seconds=settings.CC112_SLA_SWEEP_SECONDS))
+
+
+def late_firing(escalation: Escalation) -> str:
+    """'' for a rung fired on time; else how late it fired and why ("fired 41 s late: no sweep
+    ran between 10:02:10 and 10:02:51")."""
+    late = escalation.fired_at - escalation.due_at
+    if late <= late_grace():
+        return ""
+    parts = {"late": duration_text(late), "due": local_moment(escalation.due_at)}
+    previous, started = escalation.previous_sweep_at, escalation.sweep_started_at
+    if started is not None and (previous is None or previous < escalation.due_at):
+        return _("fired %(late)s late: no sweep ran between %(due)s and %(started)s") % {
+            **parts,
+            "started": local_moment(started),
+        }
+    if previous is not None:
+        return _(
+            "fired %(late)s late: the sweeps were behind (the one before finished at %(previous)s)"
+        ) % {**parts, "previous": local_moment(previous)}
+    return _("fired %(late)s late") % parts
 
 
 def clock_verdict(clock: Clock, now=None) -> str:  # type: ignore[no-untyped-def]
@@ -125,7 +167,10 @@ def case_clock_rows(user, incident) -> list[dict]:  # type: ignore[no-untyped-de
                 "target": duration_text(clock.target),
                 "colour": "danger" if overdue else CLOCK_STATE_COLOURS.get(clock.state, ""),
                 "verdict": clock_verdict(clock, now),
-                "escalations": list(clock.escalations.all()),
+                "escalations": [
+                    {"escalation": escalation, "late": late_firing(escalation)}
+                    for escalation in clock.escalations.all()
+                ],
             }
         )
     return rows

@@ -6,17 +6,28 @@ whose worker was killed to another worker.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from celery import shared_task
 
 from cc112.queue import enqueue
-from sla.services import escalations_fire_due, notification_email_send, outbox_pending_ids
+from sla.services import escalations_sweep, notification_email_send, outbox_pending_ids
 from sla.services.notifications import TransientDeliveryError
+
+# A pass stops after this long and hands the rest of a backlog to the next pass, enqueued at
+# once: a killed worker loses at most one batch, and no pass outlives the broker's visibility
+# timeout.
+SWEEP_BUDGET = timedelta(seconds=20)
 
 
 @shared_task(ignore_result=True)
 def sweep_escalations() -> int:
-    """Fire the rungs that fell due (beat, every few seconds). No retry: the next tick is."""
-    return escalations_fire_due()
+    """Fire the rungs that fell due (beat, every few seconds; its own queue, so it never waits
+    behind deliveries). No retry: the next tick is."""
+    swept = escalations_sweep(budget=SWEEP_BUDGET)
+    if not swept.finished:
+        enqueue(sweep_escalations)
+    return swept.fired
 
 
 @shared_task(bind=True, ignore_result=True, max_retries=5)

@@ -26,6 +26,7 @@ from incidents.services.workflow import incident_follow_dispatches
 from incidents.transitions import check_dispatch_transition
 from sla.services import (
     clocks_follow_dispatch,
+    clocks_hold,
     clocks_start_for_dispatches,
     clocks_stop_dispatch_clock,
 )
@@ -76,6 +77,8 @@ def incident_dispatch(
                 % {"names": ", ".join(sorted(already))}
             }
         )
+    if incident.first_dispatched_at is None:
+        clocks_hold(incident=incident)  # the operator's clock, which this dispatch stops
     at = event_time(at, not_before=incident.received_at, field="at")
 
     dispatches = []
@@ -152,6 +155,7 @@ def _step(
     else:
         require_dispatch_agency(actor, dispatch)
     check_dispatch_transition(dispatch.status, target)
+    clocks_hold(incident=incident, dispatch=dispatch)
     at = event_time(at, not_before=_latest_step_time(dispatch), field="at")
 
     time_field, actor_field = _STEP_FIELDS[target]

@@ -19,7 +19,7 @@ from incidents.services.access import access_sync_agency
 from incidents.services.notes import note_add
 from incidents.transitions import check_dispatch_transition, check_incident_transition
 from incidents.transitions import status_from_dispatches as derive
-from sla.services import clocks_follow_dispatch, clocks_stop_dispatch_clock
+from sla.services import clocks_follow_dispatch, clocks_hold, clocks_stop_dispatch_clock
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -74,6 +74,7 @@ def incident_close(
             {"note": _("Say how the case was handled: it was never resolved by an agency.")}
         )
     check_incident_transition(incident.status, IncidentStatus.CLOSED)
+    clocks_hold(incident=incident)
     incident.closed_at = event_time(at, not_before=incident.received_at, field="at")
     incident.closed_by = actor
     # Handled without any agency (advice on the phone): the operator's clock is withdrawn.
@@ -95,6 +96,7 @@ def incident_cancel(
         raise ValidationError({"reason": _("Give the reason the case is cancelled.")})
     incident = lock_incident(incident.pk)
     check_incident_transition(incident.status, IncidentStatus.CANCELLED)
+    clocks_hold(incident=incident)
     at = event_time(at, not_before=incident.received_at, field="at")
     for dispatch in (
         incident.dispatches.open().select_for_update(of=("self",)).select_related("agency")

@@ -3,13 +3,14 @@
 from sla.services.clocks import (
     calendar_for,
     clocks_follow_dispatch,
+    clocks_hold,
     clocks_retarget,
     clocks_start_for_case,
     clocks_start_for_dispatches,
     clocks_stop_dispatch_clock,
     target_for,
 )
-from sla.services.escalation import claim_due_clocks, escalations_fire_due
+from sla.services.escalation import claim_due_clocks, escalations_fire_due, escalations_sweep
 from sla.services.evaluations import (
     evaluation_acknowledge,
     evaluation_open,
@@ -26,11 +27,13 @@ __all__ = [
     "calendar_for",
     "claim_due_clocks",
     "clocks_follow_dispatch",
+    "clocks_hold",
     "clocks_retarget",
     "clocks_start_for_case",
     "clocks_start_for_dispatches",
     "clocks_stop_dispatch_clock",
     "escalations_fire_due",
+    "escalations_sweep",
     "evaluation_acknowledge",
     "evaluation_open",
     "evaluation_score",

@@ -173,8 +173,12 @@ def _stop(clock: Clock, at: datetime, *, how: str) -> None:
     else:
         clock.state = ClockState.WITHDRAWN
     clock.stopped_at = at
-    clock.next_level = None
-    clock.next_escalation_at = None
+    # A rung that fell due while the clock ran is still owed (the sweep had not reached it: the
+    # broker or beat was down, the sweep was behind); it stays on the clock for the sweep, which
+    # fires only rungs due by ``stopped_at``. A rung not yet due never will be.
+    if clock.next_escalation_at is None or clock.next_escalation_at > at:
+        clock.next_level = None
+        clock.next_escalation_at = None
     clock.save(update_fields=["elapsed", "state", "stopped_at", "next_level", "next_escalation_at"])
 
 
@@ -182,6 +186,16 @@ def _running(**filters: object) -> list[Clock]:
     return list(
         Clock.objects.running().filter(**filters).select_for_update(of=("self",)).order_by("pk")
     )
+
+
+def clocks_hold(*, incident: Incident, dispatch: Dispatch | None = None) -> None:
+    """Lock the running clocks a step may stop (the dispatch's, else the case's) before the
+    step reads the time: a sweep that fired one of their rungs has then committed, with a claim
+    moment before the step's, so no rung fires after a clock was answered before it fell due."""
+    if dispatch is not None:
+        _running(dispatch=dispatch)
+    else:
+        _running(incident=incident)
 
 
 def clocks_follow_dispatch(dispatch: Dispatch, at: datetime) -> None:

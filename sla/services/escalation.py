@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.db import connection, transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from agencies.models import Membership, Role
 from cc112.queue import enqueue_on_commit
 from incidents.events import emit_escalations
 from sla.calendars import Calendar
-from sla.models import Audience, Clock, Escalation, EscalationStep, Notification
+from sla.models import Audience, Clock, Escalation, EscalationStep, Notification, Sweep
 from sla.services.clocks import calendar_of, ladder, schedule_next, step_due_at
 
 BATCH_SIZE = 100
@@ -28,6 +31,7 @@ FIRE_COLUMNS = (
     "working_time",
     "office_week",
     "started_at",
+    "stopped_at",
     "next_level",
     "flagged_for_evaluation",
 )
@@ -59,17 +63,44 @@ def claim_due_clocks(now: datetime, batch_size: int = BATCH_SIZE) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def escalations_fire_due(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> int:
-    """Fire every rung that has fallen due; returns how many escalations were written.
+@dataclass
+class SweepPass:
+    """What one pass of the sweep did: rungs fired, and whether it ran out of due clocks (a pass
+    that used up its time budget leaves the rest to the next one, which it asks for at once)."""
 
-    Each batch is one transaction: its escalations and notifications commit together, and
-    their email delivery is enqueued after the commit. Safe to run in several workers and from
-    several beats at once: a clock is claimed by one sweep (SKIP LOCKED), and the unique key on
-    (clock, level) refuses a second firing even if that ever failed. A sweep killed mid-batch
-    rolls its batch back; the next sweep fires it. A batch costs a fixed handful of queries,
-    however many rungs it fires, so the clocks it holds are held briefly.
+    fired: int = 0
+    finished: bool = True
+
+
+def escalations_fire_due(*, now: datetime | None = None, batch_size: int | None = None) -> int:
+    """Fire every rung that has fallen due; returns how many escalations were written."""
+    return escalations_sweep(now=now, batch_size=batch_size).fired
+
+
+def escalations_sweep(
+    *,
+    now: datetime | None = None,
+    batch_size: int | None = None,
+    budget: timedelta | None = None,
+) -> SweepPass:
+    """One pass of the sweep: fire the rungs due, batch after batch, until none is left or the
+    pass has run ``budget`` long.
+
+    1. Note the pass's start in the heartbeat and read when the pass before it finished.
+    2. Each batch is one transaction: its escalations and notifications commit together, and
+       their email delivery is enqueued after the commit.
+    3. Note the finish, and how many rungs the pass fired.
+
+    Safe to run in several workers and from several beats at once: a clock is claimed by one
+    sweep (SKIP LOCKED), and the unique key on (clock, level) refuses a second firing even if
+    that ever failed. A pass killed mid-batch rolls its batch back; the next pass fires it. A
+    batch costs a fixed handful of queries, however many rungs it fires, so the clocks it holds
+    are held briefly.
     """
-    fired = 0
+    batch_size = batch_size or BATCH_SIZE
+    started = timezone.now()
+    previous_sweep_at = sweep_started(started)
+    outcome = SweepPass()
     calendars: dict[str, Calendar] = {}
     while True:
         with transaction.atomic():
@@ -82,15 +113,41 @@ def escalations_fire_due(*, now: datetime | None = None, batch_size: int = BATCH
                 .only(*FIRE_COLUMNS)
                 .order_by("next_escalation_at", "pk")
             )
-            escalations, to_email = _fire_batch(clocks, ladder(), moment, calendars)
-            fired += len(escalations)
+            escalations, to_email = _fire_batch(
+                clocks, ladder(), moment, calendars, sweep=(started, previous_sweep_at)
+            )
+            outcome.fired += len(escalations)
             if to_email:
                 from sla.tasks import deliver_notifications
 
                 enqueue_on_commit(deliver_notifications, to_email)
         if len(claimed) < batch_size:
             break
-    return fired
+        if budget is not None and timezone.now() - started >= budget:
+            outcome.finished = False
+            break
+    sweep_finished(timezone.now(), outcome.fired)
+    return outcome
+
+
+ESCALATION_SWEEP = "escalations"
+
+
+def sweep_started(at: datetime) -> datetime | None:
+    """Record a pass's start; when the pass before it finished (None: never)."""
+    previous = Sweep.objects.get_or_create(name=ESCALATION_SWEEP)[0].last_finished_at
+    # Passes overlap (two beats, a follow-up pass): the heartbeat only moves forward.
+    Sweep.objects.filter(name=ESCALATION_SWEEP).update(
+        last_started_at=Greatest(Coalesce("last_started_at", Value(at)), Value(at))
+    )
+    return previous
+
+
+def sweep_finished(at: datetime, fired: int) -> None:
+    Sweep.objects.filter(name=ESCALATION_SWEEP).update(
+        last_finished_at=Greatest(Coalesce("last_finished_at", Value(at)), Value(at)),
+        last_fired=fired,
+    )
 
 
 def _fire_batch(
@@ -98,25 +155,32 @@ def _fire_batch(
     steps: list[EscalationStep],
     now: datetime,
     calendars: dict[str, Calendar],
+    *,
+    sweep: tuple[datetime, datetime | None],
 ) -> tuple[list[Escalation], list[int]]:
-    """Escalations and notifications for a claimed batch: (escalations, ids to email)."""
+    """Escalations and notifications for a claimed batch: (escalations, ids to email).
+
+    A clock that stopped with a rung owed fires the rungs due by the moment it stopped, and no
+    later one."""
     done: dict[int, set[int]] = {}
     for clock_id, level in Escalation.objects.filter(clock__in=clocks).values_list(
         "clock_id", "level"
     ):
         done.setdefault(clock_id, set()).add(level)
     fired_at = timezone.now()
+    sweep_started_at, previous_sweep_at = sweep
     escalations: list[Escalation] = []
     told: list[tuple[Clock, EscalationStep]] = []
     for clock in clocks:
         calendar = calendar_of(clock, calendars)
+        until = now if clock.stopped_at is None else min(now, clock.stopped_at)
         last_level = 0
         for step in steps:
             if step.level < (clock.next_level or 0):
                 last_level = step.level
                 continue
             due_at = step_due_at(clock, calendar, step)
-            if due_at > now:
+            if due_at > until:
                 break
             last_level = step.level
             if step.level in done.get(clock.pk, set()):
@@ -129,12 +193,17 @@ def _fire_batch(
                     due_at=due_at,
                     fired_at=fired_at,
                     flags_for_evaluation=step.flags_for_evaluation,
+                    sweep_started_at=sweep_started_at,
+                    previous_sweep_at=previous_sweep_at,
                 )
             )
             told.append((clock, step))
             if step.flags_for_evaluation:
                 clock.flagged_for_evaluation = True
-        schedule_next(clock, calendar, steps, after_level=last_level)
+        if clock.stopped_at is None:
+            schedule_next(clock, calendar, steps, after_level=last_level)
+        else:
+            clock.next_level = clock.next_escalation_at = None
     Escalation.objects.bulk_create(escalations)
     directory = Directory()
     notifications = [

@@ -102,6 +102,7 @@ class Process:
             start_new_session=True,
         )
         self.pid = self.popen.pid
+        self.stopped = False  # stopped by the test (any exit code is then expected)
 
     def __repr__(self) -> str:
         return f"<{self.name} pid={self.pid}>"
@@ -138,6 +139,7 @@ class Process:
 
     def stop(self, timeout: float = 5) -> None:
         """SIGTERM (Celery's warm shutdown), then SIGKILL the group; reap; close the log."""
+        self.stopped = True
         if self.alive:
             try:
                 self.popen.send_signal(signal.SIGTERM)
@@ -200,6 +202,13 @@ class RedisServer:
             self.process.stop()
             self.process = None
 
+    def kill(self) -> None:
+        """SIGKILL, as a crash or the OOM killer would: no shutdown, nothing saved."""
+        if self.process is not None:
+            self.process.kill_group(signal.SIGKILL)
+            self.process.stop()
+            self.process = None
+
     def tail(self, lines: int = 30) -> str:
         path = self.directory / "redis.log"
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
@@ -245,8 +254,13 @@ class Drill:
         self.processes.append(process)
         return process
 
-    def worker(self, name: str, *, wait: bool = True) -> Process:
+    def worker(
+        self, name: str, *, wait: bool = True, queues: str = "escalations,celery"
+    ) -> Process:
+        """A worker of one pool process; by default it consumes the sweep's queue and the
+        deliveries' (production runs them apart: README "Running for real")."""
         argv = [str(CELERY), "-A", "cc112", "worker", "--concurrency", "1", "-n", f"{name}@%h"]
+        argv += ["-Q", queues]
         argv += ["--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info"]
         process = self._start(name, argv)
         if wait:

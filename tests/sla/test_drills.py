@@ -17,8 +17,10 @@ PostgreSQL only (the workers must see the test's committed rows; the sweep needs
 
 from __future__ import annotations
 
+import heapq
 import json
 import os
+import random
 import re
 import signal
 import time
@@ -28,17 +30,21 @@ from datetime import datetime, timedelta
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.utils import timezone
+from django.db.models import F
+from django.utils import timezone, translation
 
 from agencies.models import Role
 from incidents.models import Incident
 from incidents.services import (
     dispatch_acknowledge,
+    dispatch_cancel,
     dispatch_mark_on_scene,
+    incident_close,
     incident_create,
     incident_dispatch,
 )
 from sla.models import Clock, ClockKind, ClockState, Escalation, Notification, Target
+from sla.presentation import late_firing
 from sla.services.clocks import calendar_of, ladder, step_due_at
 from sla.services.escalation import Directory
 from tests.factories import AgencyFactory, CategoryFactory, make_member
@@ -131,7 +137,7 @@ def wait_until_ladders_done(drill: Drill, *, timeout: float) -> None:
 
     def done() -> bool:
         for process in drill.processes:
-            assert process.alive or process.popen.returncode in (-9, -15), (
+            assert process.alive or process.stopped or process.popen.returncode in (-9, -15), (
                 f"{process.name} died: {process.popen.returncode}"
             )
         return not Clock.objects.filter(next_escalation_at__isnull=False).exists()
@@ -149,8 +155,9 @@ def due_levels(clock: Clock, steps, until) -> dict[int, object]:  # type: ignore
 
 
 def assert_exactly_once(*, late_by: timedelta | None = None) -> dict[tuple[int, int], Escalation]:
-    """Every rung due has fired once, none early; a stopped clock fired only rungs due before it
-    stopped; each escalation told each of its recipients once. Returns (clock, level) → row."""
+    """Every rung due has fired once, none early; a stopped clock fired exactly the rungs that
+    fell due before it stopped; each escalation told each of its recipients once. Returns
+    (clock, level) → row."""
     now = timezone.now()
     steps = {step.level: step for step in ladder()}
     fired = {}
@@ -159,12 +166,11 @@ def assert_exactly_once(*, late_by: timedelta | None = None) -> dict[tuple[int, 
     audience: dict[tuple[int | None, int], set[int]] = {}
     for clock in Clock.objects.prefetch_related("escalations__notifications"):
         escalations = {e.level: e for e in clock.escalations.all()}
-        if clock.state == ClockState.RUNNING:
-            expected = due_levels(clock, steps.values(), now)
-            assert set(escalations) == set(expected), f"clock {clock.pk} ({clock.kind})"
-        else:
-            expected = due_levels(clock, steps.values(), clock.stopped_at)
-            assert set(escalations) <= set(expected), f"clock {clock.pk} ({clock.kind})"
+        # A running clock has fired every rung due by now; a stopped one every rung that fell
+        # due while it ran (however late the sweep came), and none after.
+        until = now if clock.state == ClockState.RUNNING else clock.stopped_at
+        expected = due_levels(clock, steps.values(), until)
+        assert set(escalations) == set(expected), f"clock {clock.pk} ({clock.kind})"
         for level, escalation in escalations.items():
             assert escalation.due_at == expected[level]
             assert escalation.fired_at >= escalation.due_at, "fired before it was due"
@@ -187,10 +193,12 @@ def assert_exactly_once(*, late_by: timedelta | None = None) -> dict[tuple[int, 
 
 
 def assert_each_email_sent_once(drill: Drill, *, timeout: float) -> None:
-    """Every notification with an address reaches 'sent', and the journal has one message per
-    notification: per (address, case) as many as notifications, and no message twice."""
+    """Every notification with an address reaches 'sent' (or 'withdrawn': its reader no longer
+    sees the case, a dispatch cancelled), and the journal has one message per notification sent:
+    per (address, case) as many as notifications, and no message twice."""
+    final = ["sent", "no_address", "withdrawn"]
     wait_for(
-        lambda: not Notification.objects.exclude(email_status__in=["sent", "no_address"]).exists(),
+        lambda: not Notification.objects.exclude(email_status__in=final).exists(),
         timeout=timeout,
         interval=0.2,
         what="every notification email to be sent",
@@ -367,8 +375,9 @@ def test_a_worker_killed_inside_a_sweep_leaves_every_rung_fired_once(drill, worl
         for n in range(KILL_BACKLOG)
     )
     rungs = len(ladder())
-    expected = Clock.objects.running().count() * rungs
-    assert expected == (KILL_CASES * KILL_AGENCIES * 2 + KILL_BACKLOG) * rungs
+    # Every running clock's rungs, and the operators': each case was dispatched 30 s late.
+    expected = (Clock.objects.running().count() + KILL_CASES) * rungs
+    assert expected == (KILL_CASES * KILL_AGENCIES * 2 + KILL_BACKLOG + KILL_CASES) * rungs
 
     started = time.monotonic()
     workers = {w.name: w for w in drill.start(["w1", "w2"], ["beat"])[:2]}
@@ -608,9 +617,11 @@ def test_two_beats_and_three_workers_never_double_an_escalation(drill, world):  
     answered = Clock.objects.filter(dispatch__in=acknowledged, kind=ClockKind.ACKNOWLEDGE)
     assert {clock.state for clock in answered} == {ClockState.BREACHED}
     answered_rungs = Escalation.objects.filter(clock__in=answered).count()
-    # Backlog: 6 clocks a case; the 3 acknowledged may have stopped before a sweep reached them.
-    # Live: 3 undispatched (operator's clock) and 3 dispatched (police's two clocks).
-    assert len(fired) == (BACKLOG_CASES * 6 - 3) * 3 + answered_rungs + 3 * 3 + 3 * 2 * 3
+    # Backlog: 6 clocks a case, every rung due an hour ago, the 3 acknowledged ones' too (owed,
+    # whether or not a sweep reached them before the acknowledgement). Live: 3 undispatched
+    # (operator's clock) and 3 dispatched (police's two clocks).
+    assert answered_rungs == 3 * 3
+    assert len(fired) == BACKLOG_CASES * 6 * 3 + 3 * 3 + 3 * 2 * 3
     assert_each_email_sent_once(drill, timeout=30)
 
     totals = sweep_totals(drill)
@@ -626,4 +637,262 @@ def test_two_beats_and_three_workers_never_double_an_escalation(drill, world):  
         f"{totals}; {overlaps} pairs of sweeps overlapped in different workers; acknowledging "
         f"took {waits} s (a batch was writing: {in_a_batch}; {answered_rungs} of their rungs "
         "had fired)"
+    )
+
+
+# --- Rungs owed by clocks that stopped before a sweep came -------------------------------------
+
+
+class Scenario:
+    """Actions run in this thread at their moments (seconds after the scenario starts); an
+    action may schedule more. Late actions run late, in order."""
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+        self.wall = timezone.now()
+        self._queue: list[tuple[float, int, object, tuple]] = []
+        self._count = 0
+
+    def at(self, seconds: float, action, *args) -> None:  # type: ignore[no-untyped-def]
+        heapq.heappush(self._queue, (self.start + seconds, self._count, action, args))
+        self._count += 1
+
+    def after(self, seconds: float, action, *args) -> None:  # type: ignore[no-untyped-def]
+        self.at(time.monotonic() - self.start + seconds, action, *args)
+
+    def at_moment(self, moment: datetime, action, *args) -> None:  # type: ignore[no-untyped-def]
+        """At a wall-clock moment (a rung's due_at)."""
+        self.at((moment - self.wall).total_seconds(), action, *args)
+
+    def run(self) -> None:
+        while self._queue:
+            when, _n, action, args = heapq.heappop(self._queue)
+            delay = when - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            action(*args)  # type: ignore[operator]
+
+
+def owed_rungs() -> list[Escalation]:
+    """Escalations fired after their clock had stopped: owed, not forgotten."""
+    return list(
+        Escalation.objects.filter(fired_at__gt=F("clock__stopped_at")).select_related("clock")
+    )
+
+
+LOAD_SECONDS = 50
+OUTAGE_STARTS, OUTAGE_SECONDS = 10, 30
+
+
+def test_the_broker_killed_for_30_s_under_load_loses_no_rung_of_a_clock_answered_meanwhile(  # type: ignore[no-untyped-def]
+    drill, world
+):
+    """Four cases a second for 50 s, each living its own life (dispatched to one or two
+    agencies, acknowledged, on scene, closed on the phone, never dispatched, a dispatch
+    cancelled), with targets of 2 s; Redis is SIGKILLed 10 s in and restarted empty 30 s later.
+    Clocks whose rungs fell due while no sweep could run are answered before the broker
+    returns. Afterwards every rung that fell due while its clock ran has fired exactly once,
+    none after, each told once; every email goes out once."""
+    make_member(world.police, Role.DUTY_OFFICER, username="police_duty")
+    make_member(world.health, Role.DUTY_OFFICER, username="health_duty")
+    set_general_targets(2)
+    category = CategoryFactory()
+    rng = random.Random(112)
+    drill.start(["w1", "w2"], ["beat"])
+    plan = Scenario()
+    staff = {world.police.pk: world.police_staff, world.health.pk: world.health_staff}
+    outage: dict[str, datetime] = {}
+
+    def open_one() -> None:
+        case = open_case(world, category)
+        fate = rng.random()
+        if fate < 0.15:
+            plan.after(rng.uniform(0.5, 6), close_on_phone, case)
+        elif fate < 0.9:  # the rest are never dispatched
+            plan.after(rng.uniform(0.2, 4), dispatch, case)
+
+    def close_on_phone(case) -> None:  # type: ignore[no-untyped-def]
+        incident_close(incident=case, actor=world.operator, note="Saran lewat telepon")
+
+    def dispatch(case) -> None:  # type: ignore[no-untyped-def]
+        agencies = [world.police] if rng.random() < 0.5 else [world.police, world.health]
+        for sent in incident_dispatch(incident=case, agencies=agencies, actor=world.operator):
+            fate = rng.random()
+            if fate < 0.7:
+                plan.after(rng.uniform(0.3, 6), acknowledge, sent)
+            elif fate < 0.8:
+                plan.after(rng.uniform(0.3, 6), cancel, sent)
+
+    def acknowledge(sent) -> None:  # type: ignore[no-untyped-def]
+        dispatch_acknowledge(dispatch=sent, actor=staff[sent.agency_id])
+        if rng.random() < 0.6:
+            plan.after(rng.uniform(0.3, 5), on_scene, sent)
+
+    def on_scene(sent) -> None:  # type: ignore[no-untyped-def]
+        dispatch_mark_on_scene(dispatch=sent, actor=staff[sent.agency_id])
+
+    def cancel(sent) -> None:  # type: ignore[no-untyped-def]
+        dispatch_cancel(dispatch=sent, actor=world.operator, reason="Salah instansi")
+
+    def kill_broker() -> None:
+        drill.redis.kill()
+        outage["down"] = timezone.now()
+
+    def restart_broker() -> None:
+        drill.redis.start()
+        outage["up"] = timezone.now()
+
+    for n in range(LOAD_SECONDS * 4):
+        plan.at(n / 4, open_one)
+    plan.at(OUTAGE_STARTS, kill_broker)
+    plan.at(OUTAGE_STARTS + OUTAGE_SECONDS, restart_broker)
+    plan.run()
+    # Nothing fired while the broker was dead (a sweep in flight may finish its batch).
+    down, up = outage["down"], outage["up"]
+    assert not Escalation.objects.filter(
+        fired_at__gt=down + timedelta(seconds=2), fired_at__lt=up
+    ).exists()
+
+    wait_until_ladders_done(drill, timeout=120)
+    fired = assert_exactly_once()
+    owed = owed_rungs()
+    owed_in_outage = [e for e in owed if down < e.due_at < up]
+    assert len(owed_in_outage) > 20, len(owed_in_outage)
+    assert any(e.level == 3 and e.clock.flagged_for_evaluation for e in owed_in_outage)
+    # Each says why it fired late: no sweep ran, or (a clock a step held when the first sweep
+    # after the outage came) the sweeps were behind. On time: those due at the outage's edges (a
+    # sweep in flight when the broker died, or the first after it returned).
+    with translation.override("en"):
+        stories = Counter(
+            (late_firing(e) or "fired on time late: on time")
+            .split(" late: ")[1]
+            .split(" (")[0]
+            .split(" between")[0]
+            for e in owed_in_outage
+        )
+    assert set(stories) <= {"no sweep ran", "the sweeps were behind", "on time"}, stories
+    assert stories["no sweep ran"] > stories["the sweeps were behind"], stories
+    assert_each_email_sent_once(drill, timeout=120)
+    assert_no_duplicate_attempts(drill)
+    counts = {
+        "cases": Incident.objects.count(),
+        "clocks": Clock.objects.count(),
+        "clocks_stopped": Clock.objects.exclude(state=ClockState.RUNNING).count(),
+        "rungs_fired": len(fired),
+        "rungs_fired_after_their_clock_stopped": len(owed),
+        "of_them_due_in_the_outage": len(owed_in_outage),
+        "rungs_due_in_the_outage": sum(1 for e in fired.values() if down < e.due_at < up),
+        "emails": len(drill.journal()),
+        "why_late": dict(stories),
+    }
+    print(f"\nbroker dead {(up - down).total_seconds():.1f} s under load: {counts}")
+
+
+def test_beat_stopped_for_a_minute_every_rung_that_fell_due_fires_once_when_it_returns(  # type: ignore[no-untyped-def]
+    drill, world
+):
+    """Beat stops for a minute (workers and broker up, so nothing is swept). Meanwhile a case
+    waits for dispatch, one is closed on the phone after all its rungs fell due, the police
+    acknowledge one after two rungs fell due and another in time. When beat returns, every rung
+    that fell due while its clock ran fires once, saying no sweep ran, and none after."""
+    make_member(world.police, Role.DUTY_OFFICER, username="police_duty")
+    set_general_targets(2)
+    category = CategoryFactory()
+    workers = drill.start(["w1", "w2"], ["beat"])
+    beat = workers[2]
+    warm = open_case(world, category)
+    wait_for(lambda: Escalation.objects.filter(clock__incident=warm).count() == 3, timeout=20)
+
+    beat.stop()
+    stopped = timezone.now()
+    waiting = open_case(world, category)
+    closed = open_case(world, category)
+    late = open_case(world, category)
+    (late_police,) = incident_dispatch(incident=late, agencies=[world.police], actor=world.operator)
+    early = open_case(world, category)
+    (early_police,) = incident_dispatch(
+        incident=early, agencies=[world.police], actor=world.operator
+    )
+    dispatch_acknowledge(dispatch=early_police, actor=world.police_staff)
+    time.sleep(3.5)  # the police's acknowledge clock: rungs at 2 and 3 s fell due
+    dispatch_acknowledge(dispatch=late_police, actor=world.police_staff)
+    time.sleep(1.5)
+    incident_close(incident=closed, actor=world.operator, note="Saran lewat telepon")
+    time.sleep(max(0.0, 60 - (timezone.now() - stopped).total_seconds()))
+    assert not Escalation.objects.filter(fired_at__gt=stopped + timedelta(seconds=2)).exists()
+
+    returned = timezone.now()
+    drill.beat("beat-2")
+    wait_until_ladders_done(drill, timeout=30)
+    assert_exactly_once()
+
+    def levels(case, kind):  # type: ignore[no-untyped-def]
+        return sorted(
+            Escalation.objects.filter(clock__incident=case, clock__kind=kind).values_list(
+                "level", flat=True
+            )
+        )
+
+    assert levels(waiting, ClockKind.DISPATCH) == [1, 2, 3]
+    assert levels(closed, ClockKind.DISPATCH) == [1, 2, 3]
+    assert levels(late, ClockKind.ACKNOWLEDGE) == [1, 2]
+    assert levels(late, ClockKind.ON_SCENE) == [1, 2, 3]
+    assert levels(early, ClockKind.ACKNOWLEDGE) == []
+    assert levels(early, ClockKind.ON_SCENE) == [1, 2, 3]
+    after_the_stop = Escalation.objects.filter(due_at__gt=stopped + timedelta(seconds=1))
+    assert after_the_stop.count() == 3 + 3 + (2 + 3) + 3
+    assert all(e.fired_at >= returned for e in after_the_stop)
+    with translation.override("en"):
+        for escalation in after_the_stop:
+            assert "late: no sweep ran between" in late_firing(escalation), late_firing(escalation)
+    assert_each_email_sent_once(drill, timeout=60)
+    assert_clean_logs(drill)
+
+
+SAME_SECOND_CASES = 36
+# Acknowledged this long after the first rung falls due (negative: before): the same second.
+OFFSETS = (-0.2, -0.05, -0.01, 0.0, 0.01, 0.05, 0.2, 0.5, 0.002)
+
+
+def test_a_clock_answered_in_the_second_its_rung_falls_due_fires_it_only_if_it_was_late(  # type: ignore[no-untyped-def]
+    drill, world
+):
+    """Sweeps run every second while the police acknowledge dispatches within a fraction of a
+    second of their first rung's moment, before and after it. Whoever wins each race (the sweep
+    firing the rung, or the acknowledgement stopping the clock), the rung fires exactly when
+    the clock was answered after it fell due, once."""
+    make_member(world.police, Role.DUTY_OFFICER, username="police_duty")
+    set_general_targets(2)
+    category = CategoryFactory()
+    drill.start(["w1", "w2"], ["beat"])
+    plan = Scenario()
+
+    def dispatch_one(offset: float) -> None:
+        case = open_case(world, category)
+        (sent,) = incident_dispatch(incident=case, agencies=[world.police], actor=world.operator)
+        clock = Clock.objects.get(dispatch=sent, kind=ClockKind.ACKNOWLEDGE)
+        plan.at_moment(
+            clock.next_escalation_at + timedelta(seconds=offset), acknowledge, sent, offset
+        )
+
+    def acknowledge(sent, offset) -> None:  # type: ignore[no-untyped-def]
+        dispatch_acknowledge(dispatch=sent, actor=world.police_staff)
+
+    for n in range(SAME_SECOND_CASES):
+        plan.at(n * 0.37, dispatch_one, OFFSETS[n % len(OFFSETS)])
+    plan.run()
+    wait_until_ladders_done(drill, timeout=30)
+    assert_exactly_once()
+
+    answered = Clock.objects.filter(kind=ClockKind.ACKNOWLEDGE).prefetch_related("escalations")
+    after_due = [c for c in answered if c.stopped_at >= c.due_at]
+    before_due = [c for c in answered if c.stopped_at < c.due_at]
+    assert after_due and before_due
+    assert all([e.level for e in c.escalations.all()] == [1] for c in after_due)
+    assert all(not c.escalations.all() for c in before_due)
+    swept_first = sum(1 for c in after_due if c.escalations.all()[0].fired_at <= c.stopped_at)
+    print(
+        f"\n{len(after_due)} answered at or after their rung fell due (the sweep fired "
+        f"{swept_first} before the answer, {len(after_due) - swept_first} were owed); "
+        f"{len(before_due)} answered before it: no rung"
     )

@@ -8,19 +8,31 @@ import threading
 import pytest
 from django.core import mail
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from agencies.models import AgencyKind, Membership, Role, WorkingHours
 from agencies.services import membership_end
 from incidents.models import Priority
 from incidents.services import (
     dispatch_acknowledge,
+    dispatch_cancel,
     dispatch_mark_on_scene,
+    incident_close,
     incident_dispatch,
     incident_update,
 )
-from sla.models import Audience, Clock, ClockKind, Escalation, EscalationStep, Notification
-from sla.services import claim_due_clocks, escalations_fire_due
+from sla import tasks as sweep_tasks
+from sla.models import (
+    Audience,
+    Clock,
+    ClockKind,
+    Escalation,
+    EscalationStep,
+    Notification,
+    Sweep,
+)
+from sla.presentation import escalation_headline, late_firing
+from sla.services import claim_due_clocks, escalations_fire_due, escalations_sweep
 from sla.services import escalation as sweep_service
 from sla.tasks import sweep_escalations
 from tests.factories import AgencyFactory, make_dispatched_incident, make_incident, make_member
@@ -156,6 +168,182 @@ def test_a_clock_stopped_between_rungs_fires_no_further_rung(world, police_case,
             "level", flat=True
         )
     ) == [1]
+
+
+# --- A rung that fell due is owed, whatever happened before the sweep came -----------------------
+
+
+def test_a_clock_answered_before_any_sweep_still_fires_the_rungs_that_fell_due(
+    world, police_case, after
+):
+    """Level 1 (60 s) and level 2 (90 s) fell due while nobody swept (the broker was down);
+    the police acknowledged at 100 s. The next sweep fires both, once; level 3 (120 s) fell due
+    only after the clock stopped and never fires."""
+    after(seconds=100)
+    dispatch_acknowledge(dispatch=police_case, actor=world.police_staff)
+    clock = acknowledge_clock(police_case)
+    assert clock.state == "breached"
+    assert (clock.next_level, clock.next_escalation_at) == (1, T0 + 60 * SECOND)
+    after(seconds=400)
+
+    assert escalations_fire_due() == 2
+    assert escalations_fire_due() == 0
+
+    clock.refresh_from_db()
+    assert [(e.level, e.due_at) for e in clock.escalations.all()] == [
+        (1, T0 + 60 * SECOND),
+        (2, T0 + 90 * SECOND),
+    ]
+    assert (clock.next_level, clock.next_escalation_at) == (None, None)
+    assert not clock.flagged_for_evaluation
+    assert told(clock.escalations.get(level=2)) == {
+        ("police_head", A.AGENCY_HEAD),
+        ("supervisor", A.SUPERVISOR),
+    }
+
+
+def test_a_clock_answered_at_the_very_moment_its_rung_falls_due_fires_it(world, police_case, after):
+    after(seconds=60)
+    dispatch_acknowledge(dispatch=police_case, actor=world.police_staff)
+    after(seconds=61)
+
+    assert escalations_fire_due() == 1
+    assert acknowledge_clock(police_case).escalations.get().level == 1
+
+
+def test_a_clock_answered_a_millisecond_before_its_rung_falls_due_fires_nothing(
+    world, police_case, after
+):
+    after(seconds=59.999)
+    dispatch_acknowledge(dispatch=police_case, actor=world.police_staff)
+    clock = acknowledge_clock(police_case)
+    assert clock.state == "met"
+    assert clock.next_escalation_at is None
+    after(minutes=5)  # the on-scene clock (15 min) is not yet due
+
+    assert escalations_fire_due() == 0
+
+
+def test_a_dispatch_cancelled_with_a_rung_owed_still_fires_it(world, police_case, after):
+    after(seconds=75)
+    incident_cancel_dispatch(world, police_case)
+    after(hours=1)
+
+    assert escalations_fire_due() == 1
+    assert acknowledge_clock(police_case).escalations.get().level == 1
+
+
+def test_a_case_closed_with_the_operators_rungs_owed_still_fires_them(world, after):
+    """Nobody swept while the case waited 130 s for a dispatch; the supervisor then closed it
+    as handled on the phone. All three of the operator's rungs had fallen due: all three fire,
+    and the last flags the case for evaluation."""
+    incident = make_incident(world.operator, priority=Priority.P1)
+    after(seconds=130)
+    incident_close(incident=incident, actor=world.supervisor, note="Ditangani lewat telepon")
+    after(hours=1)
+
+    assert escalations_fire_due() == 3
+    clock = Clock.objects.get(incident=incident, kind=K.DISPATCH)
+    assert clock.state == "withdrawn"
+    assert clock.flagged_for_evaluation
+
+
+def test_a_rung_fired_late_says_no_sweep_ran_between_its_moment_and_the_sweep(police_case, after):
+    after(seconds=50)
+    assert escalations_fire_due() == 0  # the last sweep before the outage, at 10:00:50
+    after(seconds=101)
+
+    assert escalations_fire_due() == 2
+
+    first = Escalation.objects.get(level=1)
+    assert first.previous_sweep_at == T0 + 50 * SECOND
+    assert first.sweep_started_at == T0 + 101 * SECOND
+    with translation.override("en"):
+        assert late_firing(first) == (
+            "fired 41 s late: no sweep ran between 16-12-2025 10:01:00 and 16-12-2025 10:01:41"
+        )
+        assert "fired 11 s late" in late_firing(Escalation.objects.get(level=2))
+    assert late_firing(first) == (
+        "dipicu terlambat 41 dtk: tidak ada penyapuan antara 16-12-2025 10:01:00 dan "
+        "16-12-2025 10:01:41"
+    )
+    sweep = Sweep.objects.get()
+    assert (sweep.last_started_at, sweep.last_finished_at, sweep.last_fired) == (
+        T0 + 101 * SECOND,
+        T0 + 101 * SECOND,
+        2,
+    )
+
+
+def test_a_rung_fired_on_time_says_nothing_of_lateness(police_case, after):
+    after(seconds=58)
+    escalations_fire_due()
+    after(seconds=62)
+
+    assert escalations_fire_due() == 1
+    assert late_firing(Escalation.objects.get()) == ""
+
+
+def test_a_rung_the_sweeps_reached_late_says_they_were_behind(police_case, after):
+    """Sweeps ran after the rung fell due but did not reach it (its case was being changed, or
+    a backlog): the sweep that fired it says so instead of blaming a missing sweep."""
+    after(seconds=70)
+    Sweep.objects.create(name="escalations", last_finished_at=T0 + 65 * SECOND)
+    after(seconds=80)
+
+    escalations_fire_due()
+
+    with translation.override("en"):
+        assert late_firing(Escalation.objects.get(level=1)) == (
+            "fired 20 s late: the sweeps were behind (the one before finished at "
+            "16-12-2025 10:01:05)"
+        )
+
+
+def test_an_email_read_after_the_clock_stopped_says_what_happened_since(world, police_case, after):
+    after(seconds=100)
+    dispatch_acknowledge(dispatch=police_case, actor=world.police_staff)
+    after(seconds=101)
+    escalations_fire_due()
+
+    escalation = Escalation.objects.get(level=1)
+    with translation.override("en"):
+        headline = escalation_headline(escalation, escalation.clock)
+
+    assert headline.startswith(
+        "Escalation level 1 (100% of target): Polresta had yet to acknowledge the dispatch when "
+        "it fell due at 16-12-2025 10:01:00; target 1 min. Since then: Breached:"
+    )
+    assert headline.endswith(
+        "Fired 41 s late: no sweep ran between 16-12-2025 10:01:00 and 16-12-2025 10:01:41."
+    )
+
+
+def test_a_pass_out_of_time_leaves_the_rest_to_the_next_pass(world, after):
+    for _ in range(5):
+        make_incident(world.operator, priority=Priority.P1)
+    after(seconds=61)
+
+    swept = escalations_sweep(batch_size=2, budget=dt.timedelta(0))
+
+    assert (swept.fired, swept.finished) == (2, False)
+    assert escalations_sweep(batch_size=2).fired == 3
+
+
+def test_the_beat_task_hands_a_backlog_to_the_passes_after_it(world, after, monkeypatch):
+    for _ in range(5):
+        make_incident(world.operator, priority=Priority.P1)
+    after(seconds=61)
+    monkeypatch.setattr(sweep_tasks, "SWEEP_BUDGET", dt.timedelta(0))
+    monkeypatch.setattr(sweep_service, "BATCH_SIZE", 2)
+
+    sweep_escalations.delay()  # eager: the passes it enqueues run at once
+
+    assert Escalation.objects.count() == 5
+
+
+def incident_cancel_dispatch(world, dispatch):  # type: ignore[no-untyped-def]
+    dispatch_cancel(dispatch=dispatch, actor=world.operator, reason="Salah instansi")
 
 
 def test_the_operators_dispatch_clock_tells_only_the_centre(world, duty_officer, after):

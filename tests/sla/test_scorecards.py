@@ -183,5 +183,7 @@ def test_an_agencys_report_matches_the_hand_count(world, after):
         "within_target": 0.5,
         "breaches": 1,
     }
-    assert report["escalations_by_level"] == {1: 1, 2: 1}
+    # The third's acknowledge: rungs 1 and 2; the second's on scene: rung 1, owed since it fell
+    # due at 40 min while the clock ran (no sweep came before the team arrived at 50 min).
+    assert report["escalations_by_level"] == {1: 2, 2: 1}
     assert agency_report(world.health, SHIFT)["cases_received"] == 1
