@@ -23,8 +23,9 @@ SWEEP_BUDGET = timedelta(seconds=20)
 @shared_task(ignore_result=True)
 def sweep_escalations() -> int:
     """Fire the rungs that fell due (beat, every few seconds; its own queue, so it never waits
-    behind deliveries). No retry: the next tick is."""
-    swept = escalations_sweep(budget=SWEEP_BUDGET)
+    behind deliveries). A backlog is shared with another pass at once and handed on after the
+    budget. No retry: the next tick is."""
+    swept = escalations_sweep(budget=SWEEP_BUDGET, on_backlog=lambda: enqueue(sweep_escalations))
     if not swept.finished:
         enqueue(sweep_escalations)
     return swept.fired

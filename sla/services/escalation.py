@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -11,10 +12,19 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from agencies.models import Membership, Role
+from cc112.bulk import rows_insert, rows_update
 from cc112.queue import enqueue_on_commit
 from incidents.events import emit_escalations
 from sla.calendars import Calendar
-from sla.models import Audience, Clock, Escalation, EscalationStep, Notification, Sweep
+from sla.models import (
+    Audience,
+    Clock,
+    EmailStatus,
+    Escalation,
+    EscalationStep,
+    Notification,
+    Sweep,
+)
 from sla.services.clocks import calendar_of, ladder, schedule_next, step_due_at
 
 BATCH_SIZE = 100
@@ -82,9 +92,12 @@ def escalations_sweep(
     now: datetime | None = None,
     batch_size: int | None = None,
     budget: timedelta | None = None,
+    on_backlog: Callable[[], object] | None = None,
 ) -> SweepPass:
     """One pass of the sweep: fire the rungs due, batch after batch, until none is left or the
-    pass has run ``budget`` long.
+    pass has run ``budget`` long. ``on_backlog`` is called once if a batch comes back full (more
+    may be due: the task asks another pass to share the backlog at once, not at beat's next
+    tick).
 
     1. Note the pass's start in the heartbeat and read when the pass before it finished.
     2. Each batch is one transaction: its escalations and notifications commit together, and
@@ -102,6 +115,7 @@ def escalations_sweep(
     previous_sweep_at = sweep_started(started)
     outcome = SweepPass()
     calendars: dict[str, Calendar] = {}
+    directory = Directory()
     while True:
         with transaction.atomic():
             moment = now or timezone.now()
@@ -114,7 +128,12 @@ def escalations_sweep(
                 .order_by("next_escalation_at", "pk")
             )
             escalations, to_email = _fire_batch(
-                clocks, ladder(), moment, calendars, sweep=(started, previous_sweep_at)
+                clocks,
+                ladder(),
+                moment,
+                calendars,
+                sweep=(started, previous_sweep_at),
+                directory=directory,
             )
             outcome.fired += len(escalations)
             if to_email:
@@ -123,6 +142,9 @@ def escalations_sweep(
                 enqueue_on_commit(deliver_notifications, to_email)
         if len(claimed) < batch_size:
             break
+        if on_backlog is not None:
+            on_backlog()
+            on_backlog = None
         if budget is not None and timezone.now() - started >= budget:
             outcome.finished = False
             break
@@ -157,6 +179,7 @@ def _fire_batch(
     calendars: dict[str, Calendar],
     *,
     sweep: tuple[datetime, datetime | None],
+    directory: Directory,
 ) -> tuple[list[Escalation], list[int]]:
     """Escalations and notifications for a claimed batch: (escalations, ids to email).
 
@@ -205,26 +228,38 @@ def _fire_batch(
         else:
             clock.next_level = clock.next_escalation_at = None
     Escalation.objects.bulk_create(escalations)
-    directory = Directory()
     notifications = [
-        Notification(
-            recipient_id=user_id,
-            escalation=escalation,
-            incident_id=clock.incident_id,
-            audience=audience,
-            created_at=fired_at,
-            email_status="pending" if email else "no_address",
+        (
+            user_id,
+            escalation.pk,
+            clock.incident_id,
+            audience,
+            fired_at,
+            0,
+            "",
+            EmailStatus.PENDING if email else EmailStatus.NO_ADDRESS,
         )
         for escalation, (clock, step) in zip(escalations, told, strict=True)
         for user_id, (audience, email) in directory.recipients(clock, step).items()
     ]
-    Notification.objects.bulk_create(notifications)
+    ids = rows_insert(Notification, NOTIFICATION_COLUMNS, notifications)
     emit_escalations(zip(escalations, (clock for clock, _step in told), strict=True))
-    Clock.objects.bulk_update(
-        clocks, ["next_level", "next_escalation_at", "flagged_for_evaluation"]
-    )
-    return escalations, [n.pk for n in notifications if n.email_status == "pending"]
+    rows_update(clocks, ["next_level", "next_escalation_at", "flagged_for_evaluation"])
+    pending = [pk for pk, row in zip(ids, notifications, strict=True) if row[-1] == "pending"]
+    return escalations, pending
 
+
+# A notification as the sweep writes it (unread, no email attempt yet).
+NOTIFICATION_COLUMNS = (
+    "recipient",
+    "escalation",
+    "incident",
+    "audience",
+    "created_at",
+    "email_attempts",
+    "email_error",
+    "email_status",
+)
 
 _AUDIENCE_OF = {
     Role.DUTY_OFFICER: Audience.DUTY_OFFICER,
@@ -235,24 +270,26 @@ _AUDIENCE_OF = {
 
 
 class Directory:
-    """Who holds a role where, looked up once per role and agency for a whole batch."""
+    """Who holds which role where: every active member of the ladder's roles, read in one
+    query when first asked, for a whole pass of the sweep."""
 
     def __init__(self) -> None:
-        self._members: dict[tuple[str, int | None], list[tuple[int, str]]] = {}
+        self._members: dict[tuple[str, int | None], list[tuple[int, str]]] | None = None
 
     def members(self, role: str, agency_id: int | None) -> list[tuple[int, str]]:
         """(user id, email) of the active members in ``role`` at the agency (None: the centre)."""
-        key = (role, agency_id)
-        if key not in self._members:
-            members = Membership.objects.active().filter(role=role, user__is_active=True)
-            if agency_id is None:
-                members = members.filter(agency__is_centre=True)
-            else:
-                members = members.filter(agency_id=agency_id)
-            self._members[key] = list(
-                members.order_by("user_id").values_list("user_id", "user__email")
+        if self._members is None:
+            self._members = {}
+            rows = (
+                Membership.objects.active()
+                .filter(role__in=list(_AUDIENCE_OF), user__is_active=True)
+                .order_by("user_id")
+                .values_list("role", "agency_id", "agency__is_centre", "user_id", "user__email")
             )
-        return self._members[key]
+            for role_held, agency, is_centre, user_id, email in rows:
+                where = None if is_centre else agency
+                self._members.setdefault((role_held, where), []).append((user_id, email))
+        return self._members.get((role, agency_id), [])
 
     def recipients(self, clock: Clock, step: EscalationStep) -> dict[int, tuple[str, str]]:
         """user id → (the audience they are told as, their email) for one rung of one clock."""

@@ -330,6 +330,19 @@ def test_a_pass_out_of_time_leaves_the_rest_to_the_next_pass(world, after):
     assert escalations_sweep(batch_size=2).fired == 3
 
 
+def test_a_pass_that_finds_a_backlog_asks_for_a_companion_once(world, after):
+    for _ in range(5):
+        make_incident(world.operator, priority=Priority.P1)
+    after(seconds=61)
+    asked: list[int] = []
+
+    swept = escalations_sweep(batch_size=2, on_backlog=lambda: asked.append(1))
+
+    assert (swept.fired, swept.finished, asked) == (5, True, [1])
+    assert escalations_sweep(batch_size=2, on_backlog=lambda: asked.append(1)).fired == 0
+    assert asked == [1]
+
+
 def test_the_beat_task_hands_a_backlog_to_the_passes_after_it(world, after, monkeypatch):
     for _ in range(5):
         make_incident(world.operator, priority=Priority.P1)
