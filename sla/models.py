@@ -24,6 +24,16 @@ class ClockKind(models.TextChoices):
     DISPATCH = "dispatch", _("Dispatch (T0→T1, operator)")
     ACKNOWLEDGE = "acknowledge", _("Acknowledge (T1→T2, agency)")
     ON_SCENE = "on_scene", _("On scene (T1→T3, agency)")
+    RESOLVE = "resolve", _("Resolve (T1→T4, agency)")
+    # The case's own: its whole handling time (waktu penanganan), measured, never escalated.
+    HANDLING = "handling", _("Handling (T0→T4, case)")
+    CLOSURE = "closure", _("Closing (T0→closed, case)")
+
+
+# Each dispatched agency's clocks, started at T1.
+AGENCY_KINDS = frozenset({ClockKind.ACKNOWLEDGE, ClockKind.ON_SCENE, ClockKind.RESOLVE})
+# The case's whole handling, started at T0: measures for reports, no one's step to escalate.
+CASE_KINDS = frozenset({ClockKind.HANDLING, ClockKind.CLOSURE})
 
 
 class Target(models.Model):
@@ -51,7 +61,9 @@ class Target(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("agency"),
-        help_text=_("Empty: every agency. Only for the acknowledge and on-scene clocks."),
+        help_text=_(
+            "Empty: every agency. Only for the agencies' clocks (acknowledge, on scene, resolve)."
+        ),
     )
     target = models.DurationField(
         _("target"),
@@ -91,9 +103,14 @@ class Target(models.Model):
         return f"{self.get_kind_display()} P{self.priority}: {self.target}"
 
     def clean(self) -> None:
-        if self.kind == ClockKind.DISPATCH and self.agency_id is not None:
+        if self.kind and self.kind not in AGENCY_KINDS and self.agency_id is not None:
             raise ValidationError(
-                {"agency": _("The dispatch clock is the 112 centre's; it has no agency target.")}
+                {
+                    "agency": _(
+                        "Only the agencies' clocks (acknowledge, on scene, resolve) have "
+                        "agency targets."
+                    )
+                }
             )
 
 
@@ -193,7 +210,8 @@ class ClockState(models.TextChoices):
 
 
 class Clock(models.Model):
-    """One measured interval of one case: the operator's T0→T1, or an agency's T1→T2 / T1→T3.
+    """One measured interval of one case: the operator's T0→T1; an agency's T1→T2, T1→T3 and
+    T1→T4; the case's whole handling, T0→T4 (the last agency's field report) and T0→closed.
 
     Started and stopped by the workflow services. ``next_escalation_at`` is the moment the next
     rung of the ladder falls due; the sweep claims rows by it (a partial index keeps only
@@ -273,6 +291,12 @@ class Clock(models.Model):
                 condition=Q(kind="dispatch"),
                 name="clock_operator_started",
             ),
+            # A period's T1→T4 over every agency, and the cases' T0→T4 and T0→closed.
+            models.Index(
+                fields=["kind", "started_at"],
+                include=["state", "elapsed"],
+                name="clock_kind_started",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -284,6 +308,11 @@ class Clock(models.Model):
                 fields=["incident"],
                 condition=Q(kind="dispatch"),
                 name="one_dispatch_clock_per_case",
+            ),
+            models.UniqueConstraint(
+                fields=["incident", "kind"],
+                condition=Q(kind__in=["handling", "closure"]),
+                name="one_case_clock_per_kind",
             ),
             models.CheckConstraint(
                 condition=Q(state="running", stopped_at__isnull=True)

@@ -38,10 +38,17 @@ def step_text(kind: str) -> str:
         ClockKind.DISPATCH: _("dispatch the case"),
         ClockKind.ACKNOWLEDGE: _("acknowledge the dispatch"),
         ClockKind.ON_SCENE: _("arrive on scene"),
+        ClockKind.RESOLVE: _("resolve the case (field report)"),
+        ClockKind.HANDLING: _("have every agency's field report"),
+        ClockKind.CLOSURE: _("close the case"),
     }[ClockKind(kind)]
 
 
 def whose(clock: Clock) -> str:
+    if clock.kind == ClockKind.HANDLING:
+        return _("the case")
+    if clock.kind == ClockKind.CLOSURE:
+        return _("the 112 centre")
     if clock.agency_id is None:
         operator = clock.operator
         name = (operator.get_full_name() or operator.get_username()) if operator else ""
@@ -235,4 +242,23 @@ def figure_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
             "centre": show(_figure(centre, key)),
         }
         for label, key, show in FIGURES
+    ]
+
+
+# --- Service levels, as a table -------------------------------------------------------------------
+
+
+def service_level_rows(levels: dict[str, dict[str, Any] | None], labels: dict[str, str]) -> list:
+    """Distributions (``sla.scorecards.distribution``) as the reports' rows: what, how many
+    were measured, the share within target, the median and 90th percentile as durations."""
+    return [
+        {
+            "kind": kind,
+            "label": labels[kind],
+            "measured": _count((levels.get(kind) or {}).get("measured") or 0),
+            "within": _share((levels.get(kind) or {}).get("within_target")),
+            "median": _seconds((levels.get(kind) or {}).get("median_seconds")),
+            "p90": _seconds((levels.get(kind) or {}).get("p90_seconds")),
+        }
+        for kind in labels
     ]

@@ -18,14 +18,15 @@ if TYPE_CHECKING:
 
 class ClockQuerySet(models.QuerySet):
     def visible_to(self, user: User) -> ClockQuerySet:
-        """The centre sees every clock; an agency sees the agency clocks of the cases it sees
-        (the operator's dispatch clock is the centre's own evaluation)."""
+        """The centre sees every clock; an agency sees the agencies' clocks of the cases it
+        sees (the operator's dispatch clock and the case's handling and closing times are the
+        centre's own evaluation)."""
         if acts_for_centre(user):
             return self.all()
         from incidents.models import Incident
 
-        return self.filter(incident__in=Incident.objects.visible_to(user).values("pk")).exclude(
-            kind="dispatch"
+        return self.filter(
+            incident__in=Incident.objects.visible_to(user).values("pk"), agency__isnull=False
         )
 
     def running(self) -> ClockQuerySet:

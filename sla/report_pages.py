@@ -25,8 +25,15 @@ from django.utils.translation import gettext_lazy
 from agencies.access import agency_of, centre_operators, has_centre_role, may_evaluate
 from agencies.models import Agency, Role
 from incidents.admin.base import person
-from sla.presentation import figure_rows
-from sla.reports import SHIFTS, period_report, report_csv, report_xlsx, shift_labels
+from sla.presentation import figure_rows, service_level_rows
+from sla.reports import (
+    SHIFTS,
+    period_report,
+    report_csv,
+    report_xlsx,
+    service_level_labels,
+    shift_labels,
+)
 from sla.scorecards import Period, agency_report, operator_scorecard
 
 LONGEST_PERIOD = timedelta(days=400)
@@ -131,6 +138,7 @@ def period_report_page(request: HttpRequest, site: Any) -> HttpResponse:
                 (_("Previous period"), [row["previous"] for row in report["categories"]]),
             ),
             hour_chart=_chart([f"{hour:02d}" for hour in range(24)], (_("Cases"), report["hours"])),
+            service_levels=service_level_rows(report["service_levels"], service_level_labels()),
         )
     return _page(request, site, "period", _("Period report"), **context)
 
@@ -194,7 +202,12 @@ def agency_report_page(request: HttpRequest, site: Any) -> HttpResponse:
         },
     }
     if agency is not None and form.is_valid():
-        context["report"] = agency_report(agency, form.period())
+        report = agency_report(agency, form.period())
+        labels = service_level_labels()
+        context["report"] = report
+        context["service_levels"] = service_level_rows(
+            report, {kind: labels[kind] for kind in ("acknowledge", "on_scene", "resolve")}
+        )
     return _page(request, site, "agency", _("Agency report"), **context)
 
 

@@ -213,7 +213,8 @@ def _interval(clocks: Any, kind: str) -> dict[str, Any]:
 
 def agency_report(agency: Agency, period: Period) -> dict[str, Any]:
     """What an agency was sent in ``period`` (by dispatch time, T1) and how it answered: T1→T2
-    (acknowledged) and T1→T3 (on scene), the rungs of the ladder its clocks reached."""
+    (acknowledged), T1→T3 (on scene) and T1→T4 (resolved), the rungs of the ladder its clocks
+    reached."""
     with report_memory():
         return _agency_figures(agency, period)
 
@@ -247,5 +248,6 @@ def _agency_figures(agency: Agency, period: Period) -> dict[str, Any]:
         "dispatches_received": received["dispatches"],
         "acknowledge": _interval(clocks, ClockKind.ACKNOWLEDGE),
         "on_scene": _interval(clocks, ClockKind.ON_SCENE),
+        "resolve": _interval(clocks, ClockKind.RESOLVE),
         "escalations_by_level": dict(sorted(escalations.items())),
     }

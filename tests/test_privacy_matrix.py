@@ -201,7 +201,8 @@ class Case:
     dispatches: dict[str, Dispatch]  # by agency code
     notes: list[Note] = field(default_factory=list)
     secrets: tuple[str, ...] = ()  # what only those who see the case may read
-    clocks: dict[str, Clock] = field(default_factory=dict)  # "dispatch", "<agency code>/<kind>"
+    # the centre's own ("dispatch", "handling", "closure"), agencies' ("<agency code>/<kind>")
+    clocks: dict[str, Clock] = field(default_factory=dict)
 
 
 @dataclass
@@ -319,7 +320,7 @@ def build_data(world: World) -> Data:
     labels: dict[tuple[str, Any], str] = {("call", prank.pk): "call:prank"}
     for key, c in cases.items():
         for clock in Clock.objects.filter(incident=c.incident).select_related("agency"):
-            name = f"{clock.agency.code}/{clock.kind}" if clock.agency else "dispatch"
+            name = f"{clock.agency.code}/{clock.kind}" if clock.agency else clock.kind
             c.clocks[name] = clock
             labels[("clock", clock.pk)] = f"{key}/{name}"
         c.incident.refresh_from_db()
@@ -439,7 +440,7 @@ class Ctx:
             clock.pk
             for c in self.visible_cases()
             for name, clock in c.clocks.items()
-            if self.is_centre or name != "dispatch"
+            if self.is_centre or "/" in name
         }
 
     def own_notifications(self) -> list[Notification]:
@@ -491,7 +492,7 @@ class Ctx:
                     ("partner", self.data.cases["both"].clocks[f"{partner}/on_scene"].pk, True)
                 )
             for c in hidden:  # its own agency's clock there if any (a cancelled dispatch's)
-                names = sorted(c.clocks, key=lambda n: (not n.startswith(agency), n == "dispatch"))
+                names = sorted(c.clocks, key=lambda n: (not n.startswith(agency), "/" not in n))
                 rows.append((self.case_variant(c.key), c.clocks[names[0]].pk, False))
         elif kind == "webhook":  # an agency's own subscriptions; the coordinator's all of them
             for sub in WebhookSubscription.objects.select_related("agency").order_by("pk"):
@@ -552,7 +553,7 @@ class Ctx:
             }
         for key, c in self.data.cases.items():
             for name, clock in c.clocks.items():
-                if not self.sees(key) or (name == "dispatch" and not self.is_centre):
+                if not self.sees(key) or ("/" not in name and not self.is_centre):
                     found[_sla_path("clock", clock.pk)] = f"link to clock {key}/{name}"
         for persona, theirs in self.data.notifications.items():
             if persona != self.persona:
@@ -655,9 +656,14 @@ def picker_offers(expected: set[str]) -> Check:
 
 
 def picker_ids(kind: str, c: Ctx, expected: set[Any]) -> Check:
+    """Offers exactly ``expected``; on a first page of more (select2's pages of 20), only what
+    is expected and a full page of it."""
+
     def check(response: HttpResponse) -> list[str]:
-        offered = {int(r["id"]) for r in response.json()["results"]}
-        if offered == expected:
+        answer = response.json()
+        offered = {int(r["id"]) for r in answer["results"]}
+        more = answer.get("pagination", {}).get("more")
+        if offered == expected or (more and offered < expected and len(offered) == 20):
             return []
         extra = sorted(c.data.labels.get((kind, pk), pk) for pk in offered - expected)
         lacking = sorted(c.data.labels.get((kind, pk), pk) for pk in expected - offered)

@@ -7,12 +7,14 @@ the declared fields describe the same shape for the schema.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agencies.models import Agency
@@ -165,6 +167,41 @@ class DispatchSerializer(serializers.ModelSerializer):
         return f"/api/v1/dispatches/{dispatch.pk}/"
 
 
+class CaseTimeSerializer(serializers.Serializer):
+    """One of the case's own measures against its target."""
+
+    state = serializers.ChoiceField(
+        choices=["running", "met", "breached", "withdrawn"],
+        help_text=_("Withdrawn: not measured (closed without any agency, or cancelled)."),
+    )
+    target_seconds = serializers.IntegerField()
+    elapsed_seconds = serializers.IntegerField(allow_null=True, help_text=_("Null while it runs."))
+    within_target = serializers.BooleanField(
+        allow_null=True, help_text=_("Null while it runs, or when withdrawn.")
+    )
+
+
+class HandlingSerializer(serializers.Serializer):
+    """The case's handling time (waktu penanganan), for the 112 centre."""
+
+    resolved = CaseTimeSerializer(
+        allow_null=True, help_text=_("T0→T4: from the call to the last agency's field report.")
+    )
+    closed = CaseTimeSerializer(allow_null=True, help_text=_("T0→closed by the centre."))
+
+
+def case_time(clock) -> dict | None:  # type: ignore[no-untyped-def]
+    if clock is None:
+        return None
+    measured = clock.state in ("met", "breached")
+    return {
+        "state": clock.state,
+        "target_seconds": int(clock.target.total_seconds()),
+        "elapsed_seconds": None if clock.elapsed is None else int(clock.elapsed.total_seconds()),
+        "within_target": clock.state == "met" if measured else None,
+    }
+
+
 class IncidentSerializer(serializers.ModelSerializer):
     """A whole case, as the agencies that work it and the centre see it."""
 
@@ -182,6 +219,9 @@ class IncidentSerializer(serializers.ModelSerializer):
     closed_at = UtcDateTimeField(read_only=True, allow_null=True)
     updated_at = UtcDateTimeField(read_only=True)
     dispatches = DispatchSerializer(many=True, read_only=True)
+    handling = serializers.SerializerMethodField(
+        help_text=_("The case's own times against their targets; null for agencies.")
+    )
 
     class Meta:
         model = Incident
@@ -209,11 +249,24 @@ class IncidentSerializer(serializers.ModelSerializer):
             "closed_at",
             "updated_at",
             "dispatches",
+            "handling",
         ]
         read_only_fields = fields
 
     def get_url(self, incident: Incident) -> str:
         return f"/api/v1/incidents/{incident.pk}/"
+
+    @extend_schema_field(HandlingSerializer(allow_null=True))
+    def get_handling(self, incident: Incident) -> dict | None:
+        """From the case's clocks the reader may see (``case_clocks`` in the context: kind →
+        clock); none for an agency."""
+        clocks = self.context.get("case_clocks") or {}
+        if not clocks:
+            return None
+        return {
+            "resolved": case_time(clocks.get("handling")),
+            "closed": case_time(clocks.get("closure")),
+        }
 
     def get_operator(self, incident: Incident) -> str | None:
         """The operator who took the call, by name."""
@@ -343,6 +396,11 @@ class StrictInputSchema(OpenApiSerializerExtension):
         return {**schema, "additionalProperties": False}
 
 
+# How far back a partner's or the telephony's T0 may lie: a message delayed by an outage of
+# hours is still taken, a date off by a day is refused.
+REPORT_MAX_AGE = timedelta(hours=24)
+
+
 class IncidentCreateSerializer(StrictInput):
     category = serializers.SlugRelatedField(
         slug_field="code", queryset=Category.objects.active(), help_text=_("Category code.")
@@ -364,8 +422,22 @@ class IncidentCreateSerializer(StrictInput):
     latitude = _coordinate(90)
     longitude = _coordinate(180)
     received_at = AwareDateTimeField(
-        required=False, help_text=_("When it was reported (default: now). With a time zone.")
+        required=False,
+        help_text=_(
+            "T0: the moment the call was answered or the report received, as the telephony or "
+            "the partner's system recorded it (default: now). With a time zone; not in the "
+            "future, at most 24 hours ago. The clocks and reports count from it."
+        ),
     )
+
+    def validate_received_at(self, value):  # type: ignore[no-untyped-def]
+        """A true T0 from outside: late by a queue or a retry, never by a day (a wrong date)."""
+        earliest = timezone.now() - REPORT_MAX_AGE
+        if value < earliest:
+            raise serializers.ValidationError(
+                _("T0 cannot be more than 24 hours ago; report a case when it comes in.")
+            )
+        return value
 
 
 class IncidentUpdateSerializer(StrictInput):

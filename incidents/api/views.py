@@ -21,7 +21,7 @@ from incidents import services
 from incidents.api import serializers as s
 from incidents.api.filters import MAX_ID, DispatchFilter, IncidentFilter
 from incidents.models import Category, Dispatch, Incident, Note
-from sla.models import Clock
+from sla.models import CASE_KINDS, Clock
 
 
 class ScopedViewSet(viewsets.GenericViewSet):
@@ -98,7 +98,13 @@ class IncidentViewSet(ScopedViewSet):
 
     def _case(self, pk: int) -> dict:
         incident = case_with_dispatches(self.get_queryset()).get(pk=pk)
-        return s.IncidentSerializer(incident).data
+        case_clocks = {
+            clock.kind: clock
+            for clock in Clock.objects.visible_to(self.request.user).filter(
+                incident=incident, kind__in=CASE_KINDS
+            )
+        }
+        return s.IncidentSerializer(incident, context={"case_clocks": case_clocks}).data
 
     @extend_schema(summary="The case's dispatches", responses=s.DispatchSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])

@@ -19,7 +19,12 @@ from incidents.services.access import access_sync_agency
 from incidents.services.notes import note_add
 from incidents.transitions import check_dispatch_transition, check_incident_transition
 from incidents.transitions import status_from_dispatches as derive
-from sla.services import clocks_follow_dispatch, clocks_hold, clocks_stop_dispatch_clock
+from sla.services import (
+    clocks_follow_case,
+    clocks_follow_dispatch,
+    clocks_hold,
+    clocks_stop_dispatch_clock,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -27,9 +32,10 @@ if TYPE_CHECKING:
 
 def _move(incident: Incident, target: str, *, actor: AbstractBaseUser, reason: str) -> None:
     check_incident_transition(incident.status, target)
-    incident.status = target
+    previous, incident.status = incident.status, target
     attribute(incident, actor=actor, reason=reason)
     incident.save()
+    clocks_follow_case(incident, previous)
     emit_case_changed(incident, closed=target == IncidentStatus.CLOSED)
 
 

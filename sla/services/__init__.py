@@ -2,6 +2,7 @@
 
 from sla.services.clocks import (
     calendar_for,
+    clocks_follow_case,
     clocks_follow_dispatch,
     clocks_hold,
     clocks_retarget,
@@ -26,6 +27,7 @@ from sla.services.notifications import (
 __all__ = [
     "calendar_for",
     "claim_due_clocks",
+    "clocks_follow_case",
     "clocks_follow_dispatch",
     "clocks_hold",
     "clocks_retarget",

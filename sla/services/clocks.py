@@ -11,11 +11,12 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db.models import Q
+from django.utils import timezone
 
 from agencies.models import Agency, WorkingHours
-from incidents.models import Dispatch, DispatchStatus, Incident
+from incidents.models import Dispatch, DispatchStatus, Incident, IncidentStatus
 from sla.calendars import AlwaysOpen, Calendar, OfficeHours
-from sla.models import Clock, ClockKind, ClockState, EscalationStep, OfficeDay, Target
+from sla.models import CASE_KINDS, Clock, ClockKind, ClockState, EscalationStep, OfficeDay, Target
 from sla.targets import default_target
 
 K = ClockKind
@@ -32,12 +33,12 @@ _ANSWERS = {
     D.ACKNOWLEDGED: {K.ACKNOWLEDGE},
     D.EN_ROUTE: {K.ACKNOWLEDGE},
     D.ON_SCENE: {K.ACKNOWLEDGE, K.ON_SCENE},
-    D.RESOLVED: {K.ACKNOWLEDGE, K.ON_SCENE},
+    D.RESOLVED: {K.ACKNOWLEDGE, K.ON_SCENE, K.RESOLVE},
     # Declining is the agency's answer to the case: it stops their acknowledge clock.
     D.DECLINED: {K.ACKNOWLEDGE},
 }
-_DROPS = {D.DECLINED: {K.ON_SCENE}}
-_CANCELS = {D.CANCELLED: {K.ACKNOWLEDGE, K.ON_SCENE}}
+_DROPS = {D.DECLINED: {K.ON_SCENE, K.RESOLVE}}
+_CANCELS = {D.CANCELLED: {K.ACKNOWLEDGE, K.ON_SCENE, K.RESOLVE}}
 
 
 def calendar_for(agency: Agency | None) -> Calendar:
@@ -129,24 +130,32 @@ def _start(
         started_at=started_at,
     )
     clock.due_at = calendar.add(started_at, clock.target)
-    schedule_next(clock, calendar, steps, after_level=0)
+    # The case's own clocks measure; the ladder is for the steps someone owes.
+    schedule_next(clock, calendar, [] if kind in CASE_KINDS else steps, after_level=0)
     clock.save()
     return clock
 
 
 def clocks_start_for_case(incident: Incident) -> Clock:
-    """The operator's clock, T0→T1, from the moment the call was answered."""
-    return _start(
-        incident=incident,
-        kind=K.DISPATCH,
-        started_at=incident.received_at,
-        agency=None,
-        steps=ladder(),
-    )
+    """From the moment the call was answered (T0): the operator's clock, T0→T1, and the case's
+    whole handling, T0→T4 and T0→closed. Returns the operator's."""
+    steps = ladder()
+    started = {
+        kind: _start(
+            incident=incident,
+            kind=kind,
+            started_at=incident.received_at,
+            agency=None,
+            steps=steps,
+        )
+        for kind in (K.DISPATCH, K.HANDLING, K.CLOSURE)
+    }
+    return started[K.DISPATCH]
 
 
 def clocks_start_for_dispatches(incident: Incident, dispatches: Iterable[Dispatch]) -> list[Clock]:
-    """Each dispatched agency's clocks, T1→T2 and T1→T3 (a re-dispatch starts fresh ones)."""
+    """Each dispatched agency's clocks, T1→T2, T1→T3 and T1→T4 (a re-dispatch starts fresh
+    ones)."""
     steps = ladder()
     return [
         _start(
@@ -158,7 +167,7 @@ def clocks_start_for_dispatches(incident: Incident, dispatches: Iterable[Dispatc
             steps=steps,
         )
         for dispatch in dispatches
-        for kind in (K.ACKNOWLEDGE, K.ON_SCENE)
+        for kind in (K.ACKNOWLEDGE, K.ON_SCENE, K.RESOLVE)
     ]
 
 
@@ -217,6 +226,52 @@ def clocks_stop_dispatch_clock(incident: Incident, at: datetime, *, answered: bo
         _stop(clock, at, how=ANSWERED if answered else DROPPED)
 
 
+def clocks_follow_case(incident: Incident, previous: str) -> None:
+    """The case's own clocks follow its status (``previous`` → ``incident.status``).
+
+    1. Reopened (from closed) or back to work (from resolved, a new dispatch): what that undoes
+       runs again from T0, to stop at the next resolution or closing.
+    2. Resolved (every agency in play gave its field report): T0→T4 stops at the last report.
+    3. Closed: T0→closed stops; a case closed never resolved (handled on the phone) needed no
+       agency, so its T0→T4 is withdrawn. Cancelled: both are withdrawn.
+    """
+    status = incident.status
+    S = IncidentStatus
+    if previous == S.CLOSED and status != S.CLOSED:
+        _restart(incident, {K.CLOSURE} if status == S.RESOLVED else {K.CLOSURE, K.HANDLING})
+    elif previous == S.RESOLVED and status in (S.RECEIVED, S.DISPATCHED, S.IN_PROGRESS):
+        _restart(incident, {K.HANDLING})
+    if status == S.RESOLVED and incident.resolved_at is not None:
+        for clock in _running(incident=incident, kind=K.HANDLING):
+            _stop(clock, incident.resolved_at, how=ANSWERED)
+    elif status in (S.CLOSED, S.CANCELLED):
+        at = incident.closed_at or timezone.now()
+        for clock in _running(incident=incident, kind__in=CASE_KINDS):
+            answered = status == S.CLOSED and clock.kind == K.CLOSURE
+            _stop(clock, at, how=ANSWERED if answered else DROPPED)
+
+
+def _restart(incident: Incident, kinds: set[str]) -> None:
+    """Stopped case clocks of ``kinds`` run again from T0 (their stop was not the last), against
+    the case's target of now (its priority may have been corrected meanwhile)."""
+    for clock in (
+        Clock.objects.filter(incident=incident, kind__in=kinds)
+        .exclude(state=ClockState.RUNNING)
+        .select_for_update(of=("self",))
+    ):
+        clock.state = ClockState.RUNNING
+        clock.stopped_at = None
+        clock.elapsed = None
+        clock.target = target_for(
+            clock.kind,
+            priority=incident.priority,
+            category_id=incident.category_id,
+            agency_id=None,
+        )
+        clock.due_at = calendar_of(clock).add(clock.started_at, clock.target)
+        clock.save(update_fields=["state", "stopped_at", "elapsed", "target", "due_at"])
+
+
 def clocks_retarget(incident: Incident) -> None:
     """A corrected priority or category changes the targets of the case's running clocks.
 
@@ -233,7 +288,8 @@ def clocks_retarget(incident: Incident) -> None:
         )
         clock.due_at = calendar.add(clock.started_at, clock.target)
         fired = clock.escalations.order_by("-level").values_list("level", flat=True).first()
-        schedule_next(clock, calendar, steps, after_level=fired or 0)
+        ladder_of = [] if clock.kind in CASE_KINDS else steps
+        schedule_next(clock, calendar, ladder_of, after_level=fired or 0)
         clock.save(update_fields=["target", "due_at", "next_level", "next_escalation_at"])
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
-from incidents.models import DispatchStatus, IncidentStatus
+from incidents.models import DispatchStatus, Incident, IncidentStatus, Priority
+from incidents.services import dispatch_acknowledge, dispatch_resolve, incident_close
+from sla.models import Clock, ClockKind
 from tests.factories import CategoryFactory, make_dispatched_incident, make_incident
 
 pytestmark = pytest.mark.django_db
@@ -267,3 +270,82 @@ def test_a_forged_cursor_or_filter_shows_nothing_beyond_the_agencys_cases(world,
     ):
         rows = police_api.get("/api/v1/incidents/", query).json()["results"]
         assert {c["id"] for c in rows} <= {own.pk}, query
+
+
+def test_a_partners_t0_is_the_moment_the_clocks_and_reports_count_from(world, centre_api):
+    """The telephony answered the call 3 minutes before the report reached the API: the case,
+    its operator's clock and its handling time all start then, not at the POST."""
+    CategoryFactory(code="MED")
+    answered = timezone.now() - dt.timedelta(minutes=3)
+
+    created = centre_api.post(
+        "/api/v1/incidents/",
+        {
+            "category": "MED",
+            "location_text": "Pasar Mardika",
+            "description": "Pingsan",
+            "received_at": answered.isoformat(),
+        },
+        format="json",
+    )
+
+    assert created.status_code == 201, created.json()
+    case = Incident.objects.get(pk=created.json()["id"])
+    assert case.received_at == answered
+    clocks = Clock.objects.filter(incident=case)
+    assert {c.kind: c.started_at for c in clocks} == {
+        ClockKind.DISPATCH: answered,
+        ClockKind.HANDLING: answered,
+        ClockKind.CLOSURE: answered,
+    }
+
+
+@pytest.mark.parametrize(
+    ("moment", "message"),
+    [
+        (dt.timedelta(minutes=10), "future"),
+        (dt.timedelta(hours=-25), "24"),
+        (None, "zone"),
+    ],
+)
+def test_a_partners_t0_in_the_future_a_day_old_or_without_zone_is_refused(
+    world, centre_api, moment, message
+):
+    CategoryFactory(code="MED")
+    naive = "2025-12-16T10:00:00"
+    received_at = naive if moment is None else (timezone.now() + moment).isoformat()
+
+    refused = centre_api.post(
+        "/api/v1/incidents/",
+        {"category": "MED", "location_text": "X", "description": "Y", "received_at": received_at},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert refused.status_code == 400
+    assert message in " ".join(refused.json()["received_at"]), refused.json()
+    assert not Incident.objects.exists()
+
+
+def test_the_centre_reads_a_cases_handling_time_an_agency_does_not(world, centre_api, police_api):
+    incident, [police] = make_dispatched_incident(
+        world.operator, [world.police], priority=Priority.P1
+    )
+    dispatch_acknowledge(dispatch=police, actor=world.police_staff)
+    dispatch_resolve(dispatch=police, actor=world.police_staff, resolution="Aman")
+
+    handling = centre_api.get(f"/api/v1/incidents/{incident.pk}/").json()["handling"]
+
+    assert handling["resolved"]["state"] == "met"
+    assert handling["resolved"]["within_target"] is True
+    assert handling["resolved"]["target_seconds"] == 2 * 3600
+    assert handling["closed"] == {
+        "state": "running",
+        "target_seconds": 4 * 3600,
+        "elapsed_seconds": None,
+        "within_target": None,
+    }
+    assert police_api.get(f"/api/v1/incidents/{incident.pk}/").json()["handling"] is None
+    incident_close(incident=incident, actor=world.supervisor)
+    closed = centre_api.get(f"/api/v1/incidents/{incident.pk}/").json()["handling"]["closed"]
+    assert closed["state"] == "met"

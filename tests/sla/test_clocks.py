@@ -21,6 +21,7 @@ from incidents.services import (
     incident_cancel,
     incident_close,
     incident_dispatch,
+    incident_reopen,
     incident_update,
 )
 from sla.models import Clock, ClockKind, ClockState, OfficeDay, Target
@@ -32,6 +33,7 @@ from tests.sla.frozen import T0, WIT
 K = ClockKind
 S = ClockState
 MINUTE = dt.timedelta(minutes=1)
+HOUR = dt.timedelta(hours=1)
 
 
 def clock_of(dispatch, kind: str) -> Clock:  # type: ignore[no-untyped-def]
@@ -48,7 +50,7 @@ def dispatch_clock(incident) -> Clock:  # type: ignore[no-untyped-def]
 def test_a_new_case_starts_one_running_dispatch_clock_due_one_target_after_the_call(world, after):
     incident = make_incident(world.operator, priority=Priority.P2)
 
-    [clock] = Clock.objects.filter(incident=incident)
+    [clock] = Clock.objects.filter(incident=incident, kind=K.DISPATCH)
     assert clock.kind == K.DISPATCH
     assert clock.state == S.RUNNING
     assert clock.operator == world.operator
@@ -121,7 +123,7 @@ def test_each_dispatch_starts_its_agencys_acknowledge_and_on_scene_clocks(world,
 
     for dispatch in dispatches:
         clocks = {c.kind: c for c in Clock.objects.filter(dispatch=dispatch)}
-        assert set(clocks) == {K.ACKNOWLEDGE, K.ON_SCENE}
+        assert set(clocks) == {K.ACKNOWLEDGE, K.ON_SCENE, K.RESOLVE}
         for clock in clocks.values():
             assert clock.agency == dispatch.agency
             assert clock.incident == incident
@@ -131,7 +133,9 @@ def test_each_dispatch_starts_its_agencys_acknowledge_and_on_scene_clocks(world,
             assert clock.working_time is False
         assert clocks[K.ACKNOWLEDGE].due_at == dispatched_at + 5 * MINUTE
         assert clocks[K.ON_SCENE].due_at == dispatched_at + 40 * MINUTE
-    assert Clock.objects.filter(incident=incident).count() == 5
+        assert clocks[K.RESOLVE].due_at == dispatched_at + 4 * HOUR
+    # The operator's and the case's two, and three for each agency.
+    assert Clock.objects.filter(incident=incident).count() == 3 + 2 * 3
 
 
 def test_acknowledging_in_time_meets_the_acknowledge_clock_only(world, after):
@@ -290,9 +294,156 @@ def test_re_dispatching_to_an_agency_that_declined_starts_fresh_clocks(world, af
     assert {(c.kind, c.state, c.started_at) for c in fresh} == {
         (K.ACKNOWLEDGE, S.RUNNING, again_at),
         (K.ON_SCENE, S.RUNNING, again_at),
+        (K.RESOLVE, S.RUNNING, again_at),
     }
     assert clock_of(declined, K.ACKNOWLEDGE).state == S.MET
-    assert Clock.objects.filter(incident=incident, agency=world.police).count() == 4
+    assert clock_of(declined, K.RESOLVE).state == S.WITHDRAWN
+    assert Clock.objects.filter(incident=incident, agency=world.police).count() == 6
+
+
+# --- T4: each agency's field report, and the case's whole handling time ------------------------
+
+
+def case_clock(incident, kind: str) -> Clock:  # type: ignore[no-untyped-def]
+    return Clock.objects.get(incident=incident, kind=kind)
+
+
+def test_a_new_case_starts_its_handling_and_closing_clocks_at_t0_which_never_escalate(world, after):
+    incident = make_incident(world.operator, priority=Priority.P1)
+
+    handling, closure = case_clock(incident, K.HANDLING), case_clock(incident, K.CLOSURE)
+    assert (handling.started_at, handling.target, handling.state) == (T0, 2 * HOUR, S.RUNNING)
+    assert (closure.started_at, closure.target) == (T0, 4 * HOUR)
+    assert handling.agency is None and handling.operator is None
+    assert (handling.next_level, handling.next_escalation_at) == (None, None)
+    assert (closure.next_level, closure.next_escalation_at) == (None, None)
+
+
+def test_a_field_report_in_time_meets_the_agencys_resolve_clock(world, after):
+    _incident, [dispatch] = make_dispatched_incident(
+        world.operator, [world.police], priority=Priority.P2
+    )
+    after(minutes=2)
+    dispatch_acknowledge(dispatch=dispatch, actor=world.police_staff)
+    after(hours=3)
+
+    dispatch_resolve(dispatch=dispatch, actor=world.police_staff, resolution="Massa bubar")
+
+    clock = clock_of(dispatch, K.RESOLVE)
+    assert (clock.state, clock.elapsed) == (S.MET, 3 * HOUR)
+
+
+def test_the_case_is_handled_at_the_last_agencys_field_report(world, after):
+    """P2 (handling within 5 h): the police report at 1 h, the health office at 5 h 30 min; the
+    case's T0→T4 is 5 h 30 min, breached; its T0→closed runs on until the centre closes it."""
+    incident = make_incident(world.operator, priority=Priority.P2)
+    after(minutes=1)
+    police, health = incident_dispatch(
+        incident=incident, agencies=[world.police, world.health], actor=world.operator
+    )
+    after(minutes=3)
+    dispatch_acknowledge(dispatch=police, actor=world.police_staff)
+    dispatch_acknowledge(dispatch=health, actor=world.health_staff)
+    after(hours=1)
+    dispatch_resolve(dispatch=police, actor=world.police_staff, resolution="Aman")
+    assert case_clock(incident, K.HANDLING).state == S.RUNNING
+    after(hours=5, minutes=30)
+
+    dispatch_resolve(dispatch=health, actor=world.health_staff, resolution="Dirujuk ke RSUD")
+
+    handling = case_clock(incident, K.HANDLING)
+    assert (handling.state, handling.elapsed) == (S.BREACHED, 5 * HOUR + 30 * MINUTE)
+    assert handling.stopped_at == T0 + 5 * HOUR + 30 * MINUTE
+    assert case_clock(incident, K.CLOSURE).state == S.RUNNING
+    after(hours=6)
+
+    incident_close(incident=incident, actor=world.supervisor)
+
+    closure = case_clock(incident, K.CLOSURE)
+    assert (closure.state, closure.elapsed) == (S.MET, 6 * HOUR)
+
+
+def test_a_case_handled_on_the_phone_withdraws_its_handling_and_meets_its_closing(world, after):
+    incident = make_incident(world.operator, priority=Priority.P3)
+    after(minutes=20)
+
+    incident_close(incident=incident, actor=world.operator, note="Informasi jadwal PLN")
+
+    assert case_clock(incident, K.HANDLING).state == S.WITHDRAWN
+    assert (case_clock(incident, K.CLOSURE).state, case_clock(incident, K.CLOSURE).elapsed) == (
+        S.MET,
+        20 * MINUTE,
+    )
+
+
+def test_a_cancelled_case_withdraws_its_handling_and_closing(world, after):
+    incident, _ = make_dispatched_incident(world.operator, [world.police])
+    after(hours=9)
+
+    incident_cancel(incident=incident, actor=world.supervisor, reason="Laporan ganda")
+
+    assert {
+        c.state for c in Clock.objects.filter(incident=incident, kind__in=[K.HANDLING, K.CLOSURE])
+    } == {S.WITHDRAWN}
+
+
+def test_a_resolved_case_sent_to_another_agency_is_handled_again_at_its_report(world, after):
+    """The police resolved it at 30 min; at 40 min the centre sends an ambulance after all. The
+    case's handling time runs again from T0 and stops at the ambulance's report."""
+    incident, [police] = make_dispatched_incident(
+        world.operator, [world.police], priority=Priority.P1
+    )
+    after(minutes=1)
+    dispatch_acknowledge(dispatch=police, actor=world.police_staff)
+    after(minutes=30)
+    dispatch_resolve(dispatch=police, actor=world.police_staff, resolution="Korban luka")
+    assert case_clock(incident, K.HANDLING).elapsed == 30 * MINUTE
+    after(minutes=40)
+
+    [health] = incident_dispatch(incident=incident, agencies=[world.health], actor=world.operator)
+
+    handling = case_clock(incident, K.HANDLING)
+    assert (handling.state, handling.stopped_at, handling.elapsed) == (S.RUNNING, None, None)
+    after(minutes=42)
+    dispatch_acknowledge(dispatch=health, actor=world.health_staff)
+    after(minutes=95)
+    dispatch_resolve(dispatch=health, actor=world.health_staff, resolution="Dibawa ke RSUD")
+
+    handling = case_clock(incident, K.HANDLING)
+    assert (handling.state, handling.elapsed) == (S.MET, 95 * MINUTE)
+
+
+def test_a_reopened_case_keeps_counting_to_its_new_closing(world, after):
+    incident = make_incident(world.operator, priority=Priority.P2)
+    after(minutes=10)
+    incident_close(incident=incident, actor=world.operator, note="Ditangani lewat telepon")
+    after(minutes=30)
+
+    incident_reopen(incident=incident, actor=world.supervisor, reason="Penelepon menelepon lagi")
+
+    closure = case_clock(incident, K.CLOSURE)
+    assert (closure.state, closure.stopped_at) == (S.RUNNING, None)
+    assert case_clock(incident, K.HANDLING).state == S.RUNNING
+    after(minutes=45)
+    incident_close(incident=incident, actor=world.operator, note="Sudah aman")
+
+    assert case_clock(incident, K.CLOSURE).elapsed == 45 * MINUTE
+
+
+def test_a_declined_dispatch_withdraws_its_resolve_clock_a_late_cancelled_one_breaches_it(
+    world, after
+):
+    _incident, [police, health] = make_dispatched_incident(
+        world.operator, [world.police, world.health], priority=Priority.P1
+    )
+    after(minutes=1)
+    dispatch_decline(dispatch=police, actor=world.police_staff, reason="Bukan wewenang")
+    after(hours=2)
+
+    dispatch_cancel(dispatch=health, actor=world.operator, reason="Korban dibawa keluarga")
+
+    assert clock_of(police, K.RESOLVE).state == S.WITHDRAWN
+    assert clock_of(health, K.RESOLVE).state == S.BREACHED
 
 
 def test_cancelling_a_case_withdraws_every_clock_still_running(world, after):
@@ -451,11 +602,13 @@ def test_the_centre_sees_every_clock_and_an_agency_only_the_agency_clocks_of_its
     health_case, _ = make_dispatched_incident(world.operator, [world.health])
     waiting = make_incident(world.operator)
 
-    assert Clock.objects.visible_to(world.supervisor).count() == 7
+    # Each case: the operator's and the case's two; each dispatch: three.
+    assert Clock.objects.visible_to(world.supervisor).count() == 3 * 3 + 2 * 3
     seen_by_police = Clock.objects.visible_to(world.police_staff)
     assert {(c.incident_id, c.kind) for c in seen_by_police} == {
         (police_case.pk, K.ACKNOWLEDGE),
         (police_case.pk, K.ON_SCENE),
+        (police_case.pk, K.RESOLVE),
     }
     assert not Clock.objects.visible_to(world.police_staff).filter(
         incident__in=[health_case, waiting]

@@ -17,6 +17,7 @@ from incidents.services import (
     dispatch_acknowledge,
     dispatch_cancel,
     dispatch_mark_on_scene,
+    dispatch_resolve,
     incident_close,
     incident_dispatch,
     incident_update,
@@ -149,6 +150,8 @@ def test_a_clock_stopped_before_its_target_never_escalates(world, police_case, a
     dispatch_acknowledge(dispatch=police_case, actor=world.police_staff)
     after(minutes=10)
     dispatch_mark_on_scene(dispatch=police_case, actor=world.police_staff)
+    after(minutes=80)
+    dispatch_resolve(dispatch=police_case, actor=world.police_staff, resolution="Aman")
     after(hours=3)
 
     assert escalations_fire_due() == 0

@@ -9,10 +9,17 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 from openpyxl import load_workbook
 
 from incidents.models import CallOutcome, Priority
-from incidents.services import call_record, dispatch_acknowledge, incident_dispatch
+from incidents.services import (
+    call_record,
+    dispatch_acknowledge,
+    dispatch_resolve,
+    incident_close,
+    incident_dispatch,
+)
 from sla.reports import period_report, report_csv, shift_of_hour
 from sla.scorecards import Period
 from tests.factories import CategoryFactory, make_incident
@@ -110,6 +117,54 @@ def test_a_zero_duration_is_a_measurement_not_a_missing_one(world, time_machine)
 
     assert police["acknowledge"]["median_seconds"] == 0.0
     assert police["acknowledge"]["p90_seconds"] == 0.0
+
+
+def test_the_whole_handling_time_of_the_cases_is_reported_with_its_exports(world, time_machine):
+    """Two P1 cases (dispatch 1 min; resolve 90 min; handling 2 h; closing 4 h). The first is
+    dispatched at 1 min, resolved by the police at 61 min and closed at 70 min; the second is
+    dispatched at 2 min and resolved at 3 h 2 min (both late), still open.
+    T1→T4: 60 and 180 min: median 120, 90th 60 + 0.9 × 120 = 168 min, half within target.
+    T0→T4: 61 and 182 min: median 121.5, 90th 61 + 0.9 × 121 = 169.9 min, half within.
+    T0→closed: 70 min, the only one measured, within target."""
+    for start, dispatched, resolved, closed in ((at(16, 8), 1, 61, 70), (at(16, 9), 2, 182, None)):
+        time_machine.move_to(start, tick=False)
+        case = make_incident(world.operator, priority=Priority.P1)
+        time_machine.move_to(start + dt.timedelta(minutes=dispatched), tick=False)
+        [sent] = incident_dispatch(incident=case, agencies=[world.police], actor=world.operator)
+        dispatch_acknowledge(dispatch=sent, actor=world.police_staff)
+        time_machine.move_to(start + dt.timedelta(minutes=resolved), tick=False)
+        dispatch_resolve(dispatch=sent, actor=world.police_staff, resolution="Selesai")
+        if closed:
+            time_machine.move_to(start + dt.timedelta(minutes=closed), tick=False)
+            incident_close(incident=case, actor=world.supervisor)
+
+    report = period_report(WEEK)
+
+    levels = report["service_levels"]
+    minutes = 60.0
+    assert levels["resolve"] == {
+        "median_seconds": 120 * minutes,
+        "p90_seconds": pytest.approx(168 * minutes),
+        "measured": 2,
+        "within_target": 0.5,
+        "breaches": 1,
+    }
+    assert levels["handling"] == {
+        "median_seconds": 121.5 * minutes,
+        "p90_seconds": pytest.approx(169.9 * minutes),
+        "measured": 2,
+        "within_target": 0.5,
+        "breaches": 1,
+    }
+    assert levels["closure"]["measured"] == 1 and levels["closure"]["within_target"] == 1.0
+    [police] = report["agencies"]
+    assert police["resolve"]["median_seconds"] == 120 * minutes
+    with translation.override("en"):
+        table = list(csv.reader(io.StringIO(report_csv(report))))
+    handling = next(row for row in table if row and row[0].startswith("T0→T4"))
+    assert [float(value) for value in handling[1:]] == pytest.approx([2, 0.5, 7290, 10194])
+    resolving = next(row for row in table if row and row[0].startswith("T1→T4"))
+    assert [float(value) for value in resolving[1:]] == pytest.approx([2, 0.5, 7200, 10080])
 
 
 def test_shifts_follow_the_centres_day():
