@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import pytest
+from django.db import connections
 
 from tests.factories import PASSWORD
 
@@ -139,13 +140,19 @@ def _chromium() -> Iterator[_Chromium]:
 def browser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
     """The session's Chromium, for one test.
 
-    While the test runs, Playwright's loop is marked as running in this thread, so Django's
-    check for ORM calls from async code is off (DJANGO_ALLOW_ASYNC_UNSAFE): the test's own ORM
-    calls are plain synchronous code, and the server answers from its own thread.
+    While the test runs, Playwright's loop is marked as running in this thread, which Django
+    takes for async code: its check for ORM calls from async code is off for the test
+    (DJANGO_ALLOW_ASYNC_UNSAFE; the test's ORM calls are plain synchronous code, the server
+    answers from its own thread), and the test keeps its one database connection, which Django
+    would otherwise open anew for "async" code and never close. (So no async_to_sync in a
+    browser test's body, nor ORM calls in Playwright's event handlers.)
     """
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     chromium: _Chromium = request.getfixturevalue("_chromium")
+    synchronous = {alias: connections[alias] for alias in connections}
     chromium.resume()
+    for alias, connection in synchronous.items():
+        connections[alias] = connection
     try:
         yield chromium.browser
     finally:

@@ -4,6 +4,7 @@ login form in Chromium and read the pages the live server renders, in Indonesian
 
 from __future__ import annotations
 
+import asyncio
 import re
 from urllib.parse import urlparse
 
@@ -56,3 +57,12 @@ def test_police_staff_see_only_the_cases_sent_to_the_police(  # type: ignore[no-
     expect(page.locator("#main")).to_contain_text("1 kasus")  # the paginator
     screenshot(page, "cases-1280")
     screenshot(page, "cases-800", width=800)
+
+
+def test_after_the_browser_tests_the_suite_is_synchronous_again():
+    # Playwright's sync API marks its event loop as running in this thread; tests/browser.py
+    # keeps the mark to browser tests, or Django and asyncio would take every later test for
+    # async code. (Runs after the tests above.)
+    with pytest.raises(RuntimeError):
+        asyncio.get_running_loop()
+    asyncio.run(asyncio.sleep(0))
