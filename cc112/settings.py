@@ -131,6 +131,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# unfold's login form has no "next" field: someone who opens the login page itself is sent here
+# (Django's default, /accounts/profile/, does not exist).
+LOGIN_REDIRECT_URL = "admin:index"
 GUARDIAN_RAISE_403 = False
 GUARDIAN_RENDER_403 = False
 

@@ -10,6 +10,9 @@ from django.core.cache import cache
 from agencies.models import Agency, AgencyKind, Role
 from tests.factories import AgencyFactory, UserFactory, make_member
 
+# Real-browser fixtures (page, new_page, browser, screenshot): see tests/browser.py.
+pytest_plugins = ["tests.browser"]
+
 
 @dataclass
 class World:

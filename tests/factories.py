@@ -10,6 +10,9 @@ from agencies.services import agency_create, membership_create
 from incidents.models import Category, Priority
 from incidents.services import incident_create, incident_dispatch
 
+# Every factory-made user's password (the browser tests type it into the login form).
+PASSWORD = "rahasia-112"
+
 
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -21,7 +24,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     first_name = factory.Faker("first_name", locale="id_ID")
     last_name = factory.Faker("last_name", locale="id_ID")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
-    password = factory.django.Password("rahasia-112")
+    password = factory.django.Password(PASSWORD)
 
 
 class AgencyFactory(factory.Factory):
