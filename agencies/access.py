@@ -92,6 +92,16 @@ def works_for_agency(user: AbstractBaseUser | AnonymousUser, agency_id: int) -> 
     return agency is not None and agency.pk == agency_id
 
 
+def answers_for_agency(user: AbstractBaseUser | AnonymousUser, agency_id: int) -> bool:
+    """Answers for the agency's service levels: its duty officer or its head."""
+    membership = membership_of(user)
+    return bool(
+        membership
+        and membership.agency_id == agency_id
+        and membership.role in (Role.DUTY_OFFICER, Role.HEAD)
+    )
+
+
 def has_centre_role(user: AbstractBaseUser | AnonymousUser, *roles: Role) -> bool:
     membership = membership_of(user)
     return bool(membership and membership.agency.is_centre and membership.role in roles)

@@ -346,6 +346,13 @@ UNFOLD = {
                         "permission": lambda request: request.user.has_perm("sla.view_clock"),
                     },
                     {
+                        "title": _("Breaches to explain"),
+                        "icon": "report",
+                        "link": reverse_lazy("admin:sla_breaches"),
+                        "badge": "sla.report_pages.breaches_badge",
+                        "permission": "sla.report_pages.may_open_breaches",
+                    },
+                    {
                         "title": _("Targets"),
                         "icon": "flag",
                         "link": reverse_lazy("admin:sla_target_changelist"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse
@@ -14,12 +15,19 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
-from unfold.decorators import display
+from unfold.decorators import action, display
+from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextareaWidget
 
-from cc112.admin_errors import AttributedSaveMixin, ReadOnlyHistoryMixin
+from cc112.admin_errors import (
+    AttributedSaveMixin,
+    ReadOnlyHistoryMixin,
+    action_page,
+    safe_next,
+)
 from cc112.moments import local_moment
 from incidents.admin.base import ScopedRowsMixin
 from sla.models import (
+    BreachCause,
     Clock,
     ClockState,
     EmailStatus,
@@ -30,13 +38,15 @@ from sla.models import (
 )
 from sla.presentation import (
     CLOCK_STATE_COLOURS,
+    breach_reason_of,
     clock_verdict,
     duration_text,
     escalation_headline,
     late_firing,
     whose,
 )
-from sla.services import notifications_mark_read
+from sla.services import breach_explain, notifications_mark_read
+from sla.services.breaches import may_explain
 
 EMAIL_STATUS_COLOURS = {
     EmailStatus.PENDING: "warning",
@@ -106,6 +116,20 @@ def _case_link(incident: Any) -> str:
     return format_html('<a class="text-primary-600" href="{}#case-clocks">{}</a>', url, incident)
 
 
+class BreachReasonForm(forms.Form):
+    cause = forms.ChoiceField(
+        label=_("Cause"),
+        choices=[("", "---------"), *BreachCause.choices],
+        widget=UnfoldAdminSelectWidget,
+    )
+    explanation = forms.CharField(
+        label=_("Explanation"),
+        required=False,
+        widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}),
+        help_text=_("Required when the cause is “Other”."),
+    )
+
+
 @admin.register(Clock)
 class ClockAdmin(ReadOnlyScopedAdmin):
     """The live board: running clocks nearest their deadline first, then the finished ones."""
@@ -127,10 +151,12 @@ class ClockAdmin(ReadOnlyScopedAdmin):
         "verdict",
         "escalation_list",
         "flagged_for_evaluation",
+        "breach_reason_text",
     )
     readonly_fields = fields
     list_per_page = 50
     show_full_result_count = False
+    actions_detail = ["explain_breach"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         running_first = Case(
@@ -168,6 +194,52 @@ class ClockAdmin(ReadOnlyScopedAdmin):
     @display(description=_("why"))
     def verdict(self, obj: Clock) -> str:
         return clock_verdict(obj, timezone.now())
+
+    @display(description=_("why it breached"))
+    def breach_reason_text(self, obj: Clock) -> str:
+        return getattr(obj, "shown_breach_reason", "") or "-"
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: Any = None) -> Any:
+        clock = super().get_object(request, object_id, from_field)
+        if clock is not None:  # the reason shown is one the reader may read
+            clock.shown_breach_reason = breach_reason_of(request.user, clock)
+        return clock
+
+    def has_explain_breach_permission(
+        self, request: HttpRequest, object_id: str | None = None
+    ) -> bool:
+        if object_id is None:
+            return request.user.has_perm("sla.view_clock")
+        clock = self.scoped_object(request, object_id)
+        return may_explain(request.user, clock)
+
+    @action(
+        description=_("Explain the breach"),
+        url_path="explain",
+        permissions=["explain_breach"],
+    )
+    def explain_breach(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        clock = self.scoped_object(request, object_id)
+        data = request.POST if request.method == "POST" else None
+        back = reverse("admin:incidents_incident_change", args=(clock.incident_id,))
+        return action_page(
+            request,
+            self,
+            clock,
+            form=BreachReasonForm(data),
+            perform=lambda cleaned: breach_explain(
+                clock=clock,
+                actor=request.user,
+                cause=cleaned["cause"],
+                explanation=cleaned["explanation"],
+            ),
+            title=str(_("Explain the breach")),
+            submit_label=str(_("Record the reason")),
+            success_message=_("The reason for the breach on %(case)s is recorded.")
+            % {"case": clock.incident.reference},
+            back_url=safe_next(request, back + "#case-clocks"),
+            intro=clock_verdict(clock, timezone.now()),
+        )
 
     @display(description=_("escalations"))
     def escalation_list(self, obj: Clock) -> str:

@@ -17,7 +17,12 @@ from simple_history.models import HistoricalRecords
 from agencies.models import Agency
 from cc112.history import AuditedQuerySet
 from incidents.models import Category, Dispatch, Incident, Priority
-from sla.querysets import ClockQuerySet, EvaluationQuerySet, NotificationQuerySet
+from sla.querysets import (
+    BreachReasonQuerySet,
+    ClockQuerySet,
+    EvaluationQuerySet,
+    NotificationQuerySet,
+)
 
 
 class ClockKind(models.TextChoices):
@@ -340,6 +345,49 @@ class Clock(models.Model):
         if not self.is_running or now <= self.due_at:
             return None
         return now - self.due_at
+
+
+class BreachCause(models.TextChoices):
+    NO_UNIT = "no_unit", _("No unit available")
+    ADDRESS_UNCLEAR = "address_unclear", _("Address unclear")
+    CALLER_UNREACHABLE = "caller_unreachable", _("Caller unreachable")
+    ACCESS_BLOCKED = "access_blocked", _("Access blocked")
+    LATE_DISPATCH = "late_dispatch", _("Late dispatch by the 112 centre")
+    SYSTEM_FAULT = "system_fault", _("System fault")
+    OTHER = "other", _("Other")
+
+
+class BreachReason(models.Model):
+    """Why a clock breached, recorded once by whoever answers for it: the agency's duty officer
+    or head for an agency's clock, a 112 supervisor for the centre's and the case's own."""
+
+    clock = models.OneToOneField(
+        Clock, on_delete=models.CASCADE, related_name="breach_reason", verbose_name=_("clock")
+    )
+    cause = models.CharField(_("cause"), max_length=30, choices=BreachCause.choices)
+    explanation = models.TextField(
+        _("explanation"), blank=True, help_text=_("Required when the cause is “Other”.")
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    recorded_at = models.DateTimeField(_("recorded at"))
+
+    history = HistoricalRecords()
+    objects = BreachReasonQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("breach reason")
+        verbose_name_plural = _("breach reasons")
+        ordering = ["-recorded_at"]
+
+    def __str__(self) -> str:
+        if self.cause == BreachCause.OTHER and self.explanation:
+            return f"{self.get_cause_display()}: {self.explanation}"
+        return str(self.get_cause_display())
 
 
 class Escalation(models.Model):

@@ -146,6 +146,26 @@ def clock_verdict(clock: Clock, now=None) -> str:  # type: ignore[no-untyped-def
     return _("Withdrawn after %(elapsed)s") % {"elapsed": duration_text(clock.elapsed)}
 
 
+def breach_reason_of(user, clock: Clock) -> str:  # type: ignore[no-untyped-def]
+    """Why the clock breached, as recorded, if ``user`` may read it ('' otherwise)."""
+    from sla.models import BreachReason
+
+    reason = (
+        BreachReason.objects.visible_to(user)
+        .filter(clock=clock)
+        .select_related("recorded_by")
+        .first()
+    )
+    if reason is None:
+        return ""
+    by = reason.recorded_by.get_full_name() or reason.recorded_by.get_username()
+    return _("%(reason)s (%(by)s, %(at)s)") % {
+        "reason": reason,
+        "by": by,
+        "at": local_moment(reason.recorded_at),
+    }
+
+
 CLOCK_STATE_COLOURS = {
     "running": "info",
     "met": "success",
@@ -155,7 +175,11 @@ CLOCK_STATE_COLOURS = {
 
 
 def case_clock_rows(user, incident) -> list[dict]:  # type: ignore[no-untyped-def]
-    """A case's clocks as its page shows them: whose, which step, state and why."""
+    """A case's clocks as its page shows them: whose, which step, state and why; why a breach
+    happened (the reason the reader may read), or the way to record it for whoever answers."""
+    from sla.models import BreachReason
+    from sla.services.breaches import answers_for, is_breached
+
     now = timezone.now()
     clocks = (
         Clock.objects.visible_to(user)
@@ -164,6 +188,11 @@ def case_clock_rows(user, incident) -> list[dict]:  # type: ignore[no-untyped-de
         .prefetch_related("escalations")
         .order_by("started_at", "pk")
     )
+    explained = set(BreachReason.objects.filter(clock__in=clocks).values_list("clock", flat=True))
+    reasons = {
+        reason.clock_id: str(reason)
+        for reason in BreachReason.objects.visible_to(user).filter(clock__in=clocks)
+    }
     rows = []
     for clock in clocks:
         overdue = clock.overdue_by(now) is not None
@@ -178,6 +207,10 @@ def case_clock_rows(user, incident) -> list[dict]:  # type: ignore[no-untyped-de
                     {"escalation": escalation, "late": late_firing(escalation)}
                     for escalation in clock.escalations.all()
                 ],
+                "breach_reason": reasons.get(clock.pk, ""),
+                "may_explain": clock.pk not in explained
+                and is_breached(clock, now)
+                and answers_for(user, clock),
             }
         )
     return rows

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.db import models
 
-from agencies.access import acts_for_centre, has_centre_role
+from agencies.access import acts_for_centre, agency_of, has_centre_role
 from agencies.models import Role
 from cc112.history import AuditedQuerySet
 
@@ -31,6 +31,22 @@ class ClockQuerySet(models.QuerySet):
 
     def running(self) -> ClockQuerySet:
         return self.filter(state="running")
+
+
+class BreachReasonQuerySet(AuditedQuerySet):
+    def visible_to(self, user: User) -> BreachReasonQuerySet:
+        """The centre reads every reason; an agency only those on its own clocks (of the cases
+        it sees): another agency's explanation of its lateness is that agency's."""
+        from sla.models import Clock
+
+        if acts_for_centre(user):
+            return self.all()
+        agency = agency_of(user)
+        if agency is None:
+            return self.none()
+        return self.filter(
+            clock__in=Clock.objects.visible_to(user).filter(agency=agency).values("pk")
+        )
 
 
 class NotificationQuerySet(models.QuerySet):

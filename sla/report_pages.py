@@ -22,12 +22,28 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from agencies.access import agency_of, centre_operators, has_centre_role, may_evaluate
+from agencies.access import (
+    agency_of,
+    answers_for_agency,
+    centre_operators,
+    has_centre_role,
+    may_evaluate,
+    supervises_centre,
+)
 from agencies.models import Agency, Role
+from cc112.moments import local_moment
 from incidents.admin.base import person
-from sla.presentation import figure_rows, service_level_rows
+from sla.presentation import (
+    clock_verdict,
+    duration_text,
+    figure_rows,
+    service_level_rows,
+    whose,
+)
 from sla.reports import (
     SHIFTS,
+    breach_reason_rows,
+    period_breach_rows,
     period_report,
     report_csv,
     report_xlsx,
@@ -35,6 +51,7 @@ from sla.reports import (
     shift_labels,
 )
 from sla.scorecards import Period, agency_report, operator_scorecard
+from sla.services.breaches import EXPLAIN_WITHIN, answers_for, unexplained_breaches
 
 LONGEST_PERIOD = timedelta(days=400)
 DAY = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -139,6 +156,7 @@ def period_report_page(request: HttpRequest, site: Any) -> HttpResponse:
             ),
             hour_chart=_chart([f"{hour:02d}" for hour in range(24)], (_("Cases"), report["hours"])),
             service_levels=service_level_rows(report["service_levels"], service_level_labels()),
+            breach_reasons=period_breach_rows(report),
         )
     return _page(request, site, "period", _("Period report"), **context)
 
@@ -208,7 +226,56 @@ def agency_report_page(request: HttpRequest, site: Any) -> HttpResponse:
         context["service_levels"] = service_level_rows(
             report, {kind: labels[kind] for kind in ("acknowledge", "on_scene", "resolve")}
         )
+        context["breach_reasons"] = breach_reason_rows(
+            [(agency.short_name, report["breach_reasons"])]
+        )
     return _page(request, site, "agency", _("Agency report"), **context)
+
+
+def breaches_page(request: HttpRequest, site: Any) -> HttpResponse:
+    """The breaches still unexplained a day after they fell due: all for the centre's
+    supervisors, an agency's own for its duty officer and head; each links to its form."""
+    if not may_open_breaches(request):
+        raise Http404
+    now = timezone.now()
+    clocks = unexplained_breaches(request.user, now).select_related(
+        "incident", "agency", "operator"
+    )[:BREACHES_SHOWN]
+    rows = [
+        {
+            "clock": clock,
+            "whose": whose(clock),
+            "verdict": clock_verdict(clock, now),
+            "due": local_moment(clock.due_at),
+            "may_explain": answers_for(request.user, clock),
+        }
+        for clock in clocks
+    ]
+    return _page(
+        request,
+        site,
+        "breaches",
+        _("Breaches to explain"),
+        rows=rows,
+        shown=BREACHES_SHOWN,
+        within=duration_text(EXPLAIN_WITHIN),
+    )
+
+
+BREACHES_SHOWN = 200
+
+
+def may_open_breaches(request: HttpRequest) -> bool:
+    """The centre's supervisors, and the agencies' duty officers and heads."""
+    agency = agency_of(request.user)
+    return supervises_centre(request.user) or bool(
+        agency and not agency.is_centre and answers_for_agency(request.user, agency.pk)
+    )
+
+
+def breaches_badge(request: HttpRequest) -> str:
+    """The sidebar's count of breaches waiting for their reason (up to the page's length)."""
+    return str(unexplained_breaches(request.user)[:BREACHES_SHOWN].count())
 
 
 def may_open_reports(request: HttpRequest) -> bool:
@@ -232,6 +299,7 @@ def report_urls(site: Any) -> list:
         path("reports/period/", page(period_report_page), name="sla_period_report"),
         path("reports/scorecard/", page(scorecard_page), name="sla_scorecard"),
         path("reports/agency/", page(agency_report_page), name="sla_agency_report"),
+        path("breaches/", page(breaches_page), name="sla_breaches"),
     ]
 
 

@@ -22,8 +22,10 @@ from agencies.models import Agency
 from cc112.aggregates import report_memory
 from cc112.moments import utc_text
 from incidents.models import Call, CallOutcome, Category, Dispatch, Incident, IncidentStatus
-from sla.models import Clock, ClockKind
-from sla.scorecards import CLOCK_DISTRIBUTION, Period, distribution
+from sla.models import BreachCause, Clock, ClockKind, ClockState
+from sla.scorecards import CLOCK_DISTRIBUTION, Period, distribution, ranked_causes
+
+NO_BREACHES: dict[str, Any] = {"causes": [], "unexplained": 0}
 
 # The centre's three shifts (DOMAIN.md: 07–14, 14–21, 21–07 in the centre's zone).
 SHIFTS = (("morning", 7, 14), ("afternoon", 14, 21), ("night", 21, 7))
@@ -130,6 +132,23 @@ def _service_levels(period: Period) -> dict[str, dict[str, Any] | None]:
     return {kind.value: found.get(kind.value) for kind in SERVICE_LEVELS}
 
 
+def _breach_reasons_by_agency(period: Period) -> dict[int | None, dict[str, Any]]:
+    """Per agency (``None``: the centre's own clocks and the cases'), the breaches of clocks
+    started in the period by cause."""
+    rows = (
+        Clock.objects.filter(
+            started_at__gte=period.start, started_at__lt=period.end, state=ClockState.BREACHED
+        )
+        .order_by()
+        .values_list("agency_id", "breach_reason__cause")
+        .annotate(n=Count("*"))
+    )
+    found: dict[int | None, dict[str | None, int]] = defaultdict(dict)
+    for agency_id, cause, n in rows:
+        found[agency_id][cause] = n
+    return {agency_id: ranked_causes(counts) for agency_id, counts in found.items()}
+
+
 def _change(current: int, previous: int) -> float | None:
     return None if previous == 0 else (current - previous) / previous
 
@@ -198,6 +217,7 @@ def _period_report(period: Period) -> dict[str, Any]:
         .annotate(cases=Count("incident_id", distinct=True), dispatches=Count("*"))
     }
     compliance = _compliance(period)
+    reasons = _breach_reasons_by_agency(period)
     agencies = [
         {
             "code": agency.code,
@@ -207,6 +227,7 @@ def _period_report(period: Period) -> dict[str, Any]:
             "acknowledge": compliance.get(agency.pk, {}).get(ClockKind.ACKNOWLEDGE),
             "on_scene": compliance.get(agency.pk, {}).get(ClockKind.ON_SCENE),
             "resolve": compliance.get(agency.pk, {}).get(ClockKind.RESOLVE),
+            "breach_reasons": reasons.get(agency.pk, NO_BREACHES),
         }
         for agency in Agency.objects.filter(pk__in=set(sent) | set(compliance) - {None})
     ]
@@ -238,6 +259,7 @@ def _period_report(period: Period) -> dict[str, Any]:
         "trend": trend,
         "dispatching": compliance.get(None, {}).get(ClockKind.DISPATCH),
         "service_levels": _service_levels(period),
+        "centre_breach_reasons": reasons.get(None, NO_BREACHES),
     }
 
 
@@ -326,6 +348,11 @@ def report_tables(report: dict[str, Any]) -> list[tuple[str, list[str], list[lis
             ],
         ),
         (
+            _("Breach reasons"),
+            [_("Whose"), _("Cause"), _("Breaches")],
+            period_breach_rows(report),
+        ),
+        (
             _("Kecamatan"),
             [_("Kecamatan"), _("Cases")],
             [[row["kecamatan"] or _("(not given)"), row["cases"]] for row in report["kecamatan"]],
@@ -346,6 +373,30 @@ def report_tables(report: dict[str, Any]) -> list[tuple[str, list[str], list[lis
             [[row["day"], row["cases"], row["calls"]] for row in report["trend"]],
         ),
     ]  # fmt: skip
+
+
+def period_breach_rows(report: dict[str, Any]) -> list[list[Any]]:
+    """The period report's breaches by cause: the centre's, then each agency's."""
+    return breach_reason_rows(
+        [
+            (_("112 centre"), report["centre_breach_reasons"]),
+            *((agency["name"], agency["breach_reasons"]) for agency in report["agencies"]),
+        ]
+    )
+
+
+def breach_reason_rows(sides: list[tuple[str, dict[str, Any]]]) -> list[list[Any]]:
+    """[whose, cause, breaches] for each (whose, ``ranked_causes``): causes ranked, then what
+    is not explained yet."""
+    rows: list[list[Any]] = []
+    for whose, reasons in sides:
+        rows += [
+            [whose, str(BreachCause(row["cause"]).label), row["breaches"]]
+            for row in reasons["causes"]
+        ]
+        if reasons["unexplained"]:
+            rows.append([whose, _("(not explained yet)"), reasons["unexplained"]])
+    return rows
 
 
 def report_csv(report: dict[str, Any]) -> str:

@@ -211,6 +211,30 @@ def _interval(clocks: Any, kind: str) -> dict[str, Any]:
     return distribution(clocks.filter(kind=kind).order_by().aggregate(**CLOCK_DISTRIBUTION))
 
 
+def breach_reasons(clocks: Any) -> dict[str, Any]:
+    """The breaches among ``clocks`` by recorded cause, most frequent first, and how many
+    have no reason yet."""
+    return ranked_causes(
+        dict(
+            clocks.filter(state=ClockState.BREACHED)
+            .order_by()
+            .values_list("breach_reason__cause")
+            .annotate(n=Count("*"))
+        )
+    )
+
+
+def ranked_causes(counts: dict[str | None, int]) -> dict[str, Any]:
+    """Breaches by cause (``None``: no reason yet) as the reports show them."""
+    counts = dict(counts)
+    unexplained = counts.pop(None, 0)
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return {
+        "causes": [{"cause": cause, "breaches": n} for cause, n in ranked],
+        "unexplained": unexplained,
+    }
+
+
 def agency_report(agency: Agency, period: Period) -> dict[str, Any]:
     """What an agency was sent in ``period`` (by dispatch time, T1) and how it answered: T1→T2
     (acknowledged), T1→T3 (on scene) and T1→T4 (resolved), the rungs of the ladder its clocks
@@ -249,5 +273,6 @@ def _agency_figures(agency: Agency, period: Period) -> dict[str, Any]:
         "acknowledge": _interval(clocks, ClockKind.ACKNOWLEDGE),
         "on_scene": _interval(clocks, ClockKind.ON_SCENE),
         "resolve": _interval(clocks, ClockKind.RESOLVE),
+        "breach_reasons": breach_reasons(clocks),
         "escalations_by_level": dict(sorted(escalations.items())),
     }

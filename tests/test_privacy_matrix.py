@@ -2277,7 +2277,56 @@ def _agency_reports(c: Ctx, name: str) -> list[Target]:
     ]
 
 
+def _explain_breach(c: Ctx, name: str) -> list[Target]:
+    """The form that records why a clock breached: whoever answers for that clock (the police
+    head for the police's clocks; a supervisor or the coordinator for the centre's own) when
+    it breached; anybody else who sees the clock is refused (403); an unseen clock answers
+    like a missing one. A POST without a cause writes nothing."""
+    form = {"cause": "", "explanation": ""}
+
+    def answer(pk: int) -> Answer:
+        clock = Clock.objects.get(pk=pk)
+        breached = clock.state == "breached" or (
+            clock.state == "running" and clock.due_at < timezone.now()
+        )
+        if clock.agency_id is None:
+            answers = c.persona in ("supervisor", "coordinator")
+        else:
+            answers = c.persona == "police_head" and clock.agency.code == "polresta"
+        return OK if answers and breached else FORBIDDEN
+
+    targets = []
+    for obj in c.objects("clock"):
+        url = reverse(name, args=(obj.pk,))
+        if c.role == "nobody":
+            targets.append(Target(obj.variant, url, LOGIN, (obj.pk,)))
+        elif not obj.seen:
+            targets.append(Target(obj.variant, url, NOT_FOUND, (obj.pk,), "missing", post=form))
+        else:
+            expect = answer(obj.pk)
+            post_expect = OK if expect == OK else None  # the form comes back with its error
+            targets.append(
+                Target(obj.variant, url, expect, (obj.pk,), post=form, post_expect=post_expect)
+            )
+    for variant, pk in (("missing", MISSING), ("nonsense_id", NONSENSE)):
+        expect = LOGIN if c.role == "nobody" else NOT_FOUND
+        same = None if variant == "missing" else "missing"
+        targets.append(Target(variant, reverse(name, args=(pk,)), expect, (pk,), same))
+    return targets
+
+
+def _breaches(c: Ctx, name: str) -> list[Target]:
+    """The breaches to explain: the centre's supervisors and coordinator, and the agencies'
+    duty officers and heads (their own agency's); nobody else (404)."""
+    if c.role == "nobody":
+        return [Target("page", reverse(name), LOGIN)]
+    may = c.persona in ("supervisor", "coordinator", "police_head")
+    return [Target("page", reverse(name), OK if may else NOT_FOUND)]
+
+
 REGISTRY |= {
+    "admin:sla_clock_explain_breach": _explain_breach,
+    "admin:sla_breaches": _breaches,
     "admin:sla_period_report": page("report", _EVALUATORS),
     "admin:sla_scorecard": _scorecards,
     "admin:sla_agency_report": _agency_reports,

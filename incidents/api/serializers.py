@@ -29,6 +29,7 @@ from incidents.models import (
     Priority,
 )
 from incidents.services.intake import CORRECTABLE_FIELDS
+from sla.models import BreachCause
 
 
 def decimal_text(value: Decimal | None) -> str | None:
@@ -337,6 +338,12 @@ class HistoryEntrySerializer(serializers.Serializer):
     actor = serializers.CharField(allow_null=True)
 
 
+class BreachReasonSerializer(serializers.Serializer):
+    cause = serializers.ChoiceField(choices=BreachCause.choices)
+    explanation = serializers.CharField()
+    recorded_at = UtcDateTimeField()
+
+
 class ClockSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
@@ -350,6 +357,23 @@ class ClockSerializer(serializers.Serializer):
     stopped_at = UtcDateTimeField(allow_null=True)
     elapsed_seconds = serializers.SerializerMethodField()
     flagged_for_evaluation = serializers.BooleanField()
+    breach_reason = serializers.SerializerMethodField(
+        help_text=_(
+            "Why it breached, as its agency's duty officer or head (or a 112 supervisor) "
+            "recorded it; an agency reads only its own clocks' reasons."
+        )
+    )
+
+    @extend_schema_field(BreachReasonSerializer(allow_null=True))
+    def get_breach_reason(self, clock) -> dict | None:  # type: ignore[no-untyped-def]
+        reason = (self.context.get("breach_reasons") or {}).get(clock.pk)
+        if reason is None:
+            return None
+        return {
+            "cause": reason.cause,
+            "explanation": reason.explanation,
+            "recorded_at": utc_text(reason.recorded_at),
+        }
 
     def get_target_seconds(self, clock) -> int:  # type: ignore[no-untyped-def]
         return int(clock.target.total_seconds())

@@ -21,7 +21,7 @@ from incidents import services
 from incidents.api import serializers as s
 from incidents.api.filters import MAX_ID, DispatchFilter, IncidentFilter
 from incidents.models import Category, Dispatch, Incident, Note
-from sla.models import CASE_KINDS, Clock
+from sla.models import CASE_KINDS, BreachReason, Clock
 
 
 class ScopedViewSet(viewsets.GenericViewSet):
@@ -162,8 +162,13 @@ class IncidentViewSet(ScopedViewSet):
     def clocks(self, request: Request, pk: str) -> Response:
         incident = self.get_object()
         clocks = Clock.objects.visible_to(request.user).filter(incident=incident)
-        clocks = clocks.select_related("agency").order_by("started_at", "id")
-        return Response(s.ClockSerializer(clocks, many=True).data)
+        clocks = list(clocks.select_related("agency").order_by("started_at", "id"))
+        reasons = {
+            reason.clock_id: reason
+            for reason in BreachReason.objects.visible_to(request.user).filter(clock__in=clocks)
+        }
+        context = {"breach_reasons": reasons}
+        return Response(s.ClockSerializer(clocks, many=True, context=context).data)
 
     @extend_schema(
         summary="Who changed the case and its dispatches, when and why",

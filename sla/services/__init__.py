@@ -1,5 +1,6 @@
 """Every write to clocks, escalations and notifications goes through these functions."""
 
+from sla.services.breaches import breach_explain, unexplained_breaches
 from sla.services.clocks import (
     calendar_for,
     clocks_follow_case,
@@ -25,6 +26,7 @@ from sla.services.notifications import (
 )
 
 __all__ = [
+    "breach_explain",
     "calendar_for",
     "claim_due_clocks",
     "clocks_follow_case",
@@ -44,4 +46,5 @@ __all__ = [
     "notifications_mark_read",
     "outbox_pending_ids",
     "target_for",
+    "unexplained_breaches",
 ]

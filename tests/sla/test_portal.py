@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from incidents.models import Priority
 from incidents.services import dispatch_acknowledge, incident_dispatch
+from sla.models import BreachReason, Clock, ClockKind
 from sla.services import escalations_fire_due
 from tests.factories import make_incident
 
@@ -73,3 +74,55 @@ def test_the_centre_reads_it_in_bahasa_indonesia_in_wit(world, after):
     # T0 is 10:00 WIT (01:00 UTC); the operator had 60 s.
     assert "Terlambat 15 dtk: operator 112" in page.content.decode()
     assert "batas 16-12-2025 10:01:00" in page.content.decode()
+
+
+def client_of(user) -> Client:  # type: ignore[no-untyped-def]
+    client = Client(headers={"accept-language": "en"})
+    client.force_login(user)
+    return client
+
+
+def test_the_police_head_explains_the_breach_from_the_case_page(world, after):
+    """The head sees "Explain the breach" under the late clock, picks a cause and the case page
+    then says why; police staff get no link and a 403; a form without a cause says so."""
+    incident = make_incident(world.operator, priority=Priority.P1)
+    [dispatch] = incident_dispatch(incident=incident, agencies=[world.police], actor=world.operator)
+    after(minutes=3)
+    dispatch_acknowledge(dispatch=dispatch, actor=world.police_staff)
+    clock = Clock.objects.get(dispatch=dispatch, kind=ClockKind.ACKNOWLEDGE)
+    explain = reverse("admin:sla_clock_explain_breach", args=(clock.pk,))
+
+    assert f'id="explain-{clock.pk}"' in page_of(world.police_head, incident)
+    assert f'id="explain-{clock.pk}"' not in page_of(world.police_staff, incident)
+    assert client_of(world.police_staff).get(explain).status_code == 403
+    head = client_of(world.police_head)
+    empty = head.post(explain, {"cause": "", "explanation": ""})
+    assert empty.status_code == 200 and "This field is required." in empty.content.decode()
+    other = head.post(explain, {"cause": "other", "explanation": " "})
+    assert "when the cause is “Other”" in other.content.decode()
+    assert not BreachReason.objects.exists()
+
+    done = head.post(explain, {"cause": "access_blocked", "explanation": "Jalan ditutup"})
+
+    assert done.status_code == 302
+    assert BreachReason.objects.get().recorded_by == world.police_head
+    page = page_of(world.supervisor, incident)
+    assert f'id="breach-reason-{clock.pk}"' in page and "Access blocked" in page
+    assert head.get(explain).status_code == 403  # explained: nothing more to record
+
+
+def test_the_supervisor_reads_the_breaches_nobody_explained_for_a_day(world, after):
+    incident = make_incident(world.operator, priority=Priority.P1)
+    after(minutes=4)
+    incident_dispatch(incident=incident, agencies=[world.police], actor=world.operator)
+    breaches = reverse("admin:sla_breaches")
+    assert 'id="no-breaches"' in client_of(world.supervisor).get(breaches).content.decode()
+    after(hours=25)
+
+    page = client_of(world.supervisor).get(breaches).content.decode()
+
+    assert incident.reference in page and "Explain the breach" in page
+    police = client_of(world.police_head).get(breaches).content.decode()
+    assert incident.reference in police  # the police's own clocks (on scene, 15 min)
+    assert client_of(world.police_staff).get(breaches).status_code == 404
+    assert client_of(world.operator).get(breaches).status_code == 404
