@@ -48,7 +48,7 @@ def test_the_police_head_records_why_the_police_were_late_once_with_history(worl
         world.police_head,
         "breach explained: no_unit",
     )
-    with pytest.raises(DomainError, match="already been recorded"):
+    with pytest.raises(DomainError, match="sudah pernah dicatat"):
         breach_explain(
             clock=late_police, actor=world.police_head, cause=BreachCause.OTHER, explanation="Lagi"
         )
