@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from agencies.access import agency_of, answers_for_agency, supervises_centre
 from cc112.errors import ActionForbidden, DomainError
 from cc112.history import attribute
+from incidents.services._common import event_time
 from sla.models import BreachCause, BreachReason, Clock, ClockState
 
 if TYPE_CHECKING:
@@ -49,13 +50,19 @@ def is_breached(clock: Clock, now=None) -> bool:  # type: ignore[no-untyped-def]
 
 
 def breach_explain(
-    *, clock: Clock, actor: AbstractBaseUser, cause: str, explanation: str = ""
+    *,
+    clock: Clock,
+    actor: AbstractBaseUser,
+    cause: str,
+    explanation: str = "",
+    at: datetime | None = None,
 ) -> BreachReason:
     """Record why ``clock`` breached.
 
     1. Only whoever answers for the clock may (403 otherwise).
     2. Only a breach (a met or withdrawn clock has nothing to explain), and only once.
     3. A cause from the coded list; "other" needs its words.
+    ``at``: when it was recorded, for a record made after the fact (not before the breach).
     """
     if not answers_for(actor, clock):
         raise ActionForbidden(
@@ -73,7 +80,8 @@ def breach_explain(
         raise ValidationError({"explanation": _("Say what happened when the cause is “Other”.")})
     with transaction.atomic():
         clock = Clock.objects.select_for_update(of=("self",)).get(pk=clock.pk)
-        if not is_breached(clock):
+        at = event_time(at, not_before=clock.due_at, field="at")
+        if not is_breached(clock, at):
             raise DomainError(
                 _("This clock did not breach its target: there is nothing to explain.")
             )
@@ -84,7 +92,7 @@ def breach_explain(
             cause=cause,
             explanation=explanation,
             recorded_by=actor,
-            recorded_at=timezone.now(),
+            recorded_at=at,
         )
         reason.full_clean(exclude=["clock"])
         attribute(reason, actor=actor, reason=f"breach explained: {cause}")

@@ -39,11 +39,20 @@ from incidents.services import (
     dispatch_acknowledge,
     dispatch_cancel,
     dispatch_mark_on_scene,
+    dispatch_resolve,
     incident_close,
     incident_create,
     incident_dispatch,
 )
-from sla.models import Clock, ClockKind, ClockState, Escalation, Notification, Target
+from sla.models import (
+    CASE_KINDS,
+    Clock,
+    ClockKind,
+    ClockState,
+    Escalation,
+    Notification,
+    Target,
+)
 from sla.presentation import late_firing
 from sla.services.clocks import calendar_of, ladder, step_due_at
 from sla.services.escalation import Directory
@@ -146,6 +155,10 @@ def wait_until_ladders_done(drill: Drill, *, timeout: float) -> None:
 
 
 def due_levels(clock: Clock, steps, until) -> dict[int, object]:  # type: ignore[no-untyped-def]
+    """The rungs of ``clock`` due by ``until``; none for the case's own clocks (measured, never
+    escalated)."""
+    if clock.kind in CASE_KINDS:
+        return {}
     calendar = calendar_of(clock)
     return {
         step.level: step_due_at(clock, calendar, step)
@@ -285,6 +298,7 @@ def test_a_breach_escalates_once_per_level_with_two_workers_and_beat(drill, worl
     )
     dispatch_acknowledge(dispatch=quick_police, actor=world.police_staff)
     dispatch_mark_on_scene(dispatch=quick_police, actor=world.police_staff)
+    dispatch_resolve(dispatch=quick_police, actor=world.police_staff, resolution="Aman")
 
     # Health acknowledges after its first rung (6 s) fired, before the second (9 s).
     health_ack = Clock.objects.get(dispatch=health, kind=ClockKind.ACKNOWLEDGE)
@@ -320,8 +334,11 @@ def test_a_breach_escalates_once_per_level_with_two_workers_and_beat(drill, worl
     assert told(sent, ClockKind.ON_SCENE, world.police) == police_ladder
     assert told(sent, ClockKind.ACKNOWLEDGE, world.health) == {1: {"supervisor"}}
     assert told(sent, ClockKind.ON_SCENE, world.health) == boss
+    assert told(sent, ClockKind.RESOLVE, world.police) == police_ladder
+    assert told(sent, ClockKind.RESOLVE, world.health) == boss
+    assert told(sent, ClockKind.HANDLING) == told(sent, ClockKind.CLOSURE) == {}
     assert Escalation.objects.filter(clock__incident=quick).count() == 0
-    assert len(fired) == 3 + 3 + 3 + 1 + 3
+    assert len(fired) == 3 + (3 + 3 + 3) + (1 + 3 + 3)
 
     assert_each_email_sent_once(drill, timeout=20)
     totals = sweep_totals(drill)
@@ -375,9 +392,11 @@ def test_a_worker_killed_inside_a_sweep_leaves_every_rung_fired_once(drill, worl
         for n in range(KILL_BACKLOG)
     )
     rungs = len(ladder())
-    # Every running clock's rungs, and the operators': each case was dispatched 30 s late.
-    expected = (Clock.objects.running().count() + KILL_CASES) * rungs
-    assert expected == (KILL_CASES * KILL_AGENCIES * 2 + KILL_BACKLOG + KILL_CASES) * rungs
+    # Every running agency clock's rungs (acknowledge, on scene, resolve), and the operators':
+    # each case was dispatched 30 s late. The cases' own clocks never escalate.
+    running = Clock.objects.running().exclude(kind__in=CASE_KINDS).count()
+    expected = (running + KILL_CASES) * rungs
+    assert expected == (KILL_CASES * KILL_AGENCIES * 3 + KILL_BACKLOG + KILL_CASES) * rungs
 
     started = time.monotonic()
     workers = {w.name: w for w in drill.start(["w1", "w2"], ["beat"])[:2]}
@@ -539,7 +558,7 @@ def test_with_the_broker_down_cases_are_taken_and_what_fell_due_fires_once_it_re
     fired = assert_exactly_once()
     late = [e for e in fired.values() if e.due_at > down_at + timedelta(seconds=1)]
     assert late and all(e.fired_at >= up_at for e in late)
-    assert Escalation.objects.filter(clock__incident__reference=web["reference"]).count() == 6
+    assert Escalation.objects.filter(clock__incident__reference=web["reference"]).count() == 9
     # Nobody restarted them: workers and beat found the broker again by themselves.
     assert all(process.alive for process in processes)
     since = {process.name: process.log()[logged[process.name] :] for process in processes}
@@ -617,11 +636,12 @@ def test_two_beats_and_three_workers_never_double_an_escalation(drill, world):  
     answered = Clock.objects.filter(dispatch__in=acknowledged, kind=ClockKind.ACKNOWLEDGE)
     assert {clock.state for clock in answered} == {ClockState.BREACHED}
     answered_rungs = Escalation.objects.filter(clock__in=answered).count()
-    # Backlog: 6 clocks a case, every rung due an hour ago, the 3 acknowledged ones' too (owed,
-    # whether or not a sweep reached them before the acknowledgement). Live: 3 undispatched
-    # (operator's clock) and 3 dispatched (police's two clocks).
+    # Backlog: 9 clocks a case (3 agencies' acknowledge, on scene, resolve), every rung due an
+    # hour ago, the 3 acknowledged ones' too (owed, whether or not a sweep reached them before
+    # the acknowledgement). Live: 3 undispatched (operator's clock) and 3 dispatched (police's
+    # three clocks).
     assert answered_rungs == 3 * 3
-    assert len(fired) == BACKLOG_CASES * 6 * 3 + 3 * 3 + 3 * 2 * 3
+    assert len(fired) == BACKLOG_CASES * 9 * 3 + 3 * 3 + 3 * 3 * 3
     assert_each_email_sent_once(drill, timeout=30)
 
     totals = sweep_totals(drill)
@@ -839,8 +859,9 @@ def test_beat_stopped_for_a_minute_every_rung_that_fell_due_fires_once_when_it_r
     assert levels(late, ClockKind.ON_SCENE) == [1, 2, 3]
     assert levels(early, ClockKind.ACKNOWLEDGE) == []
     assert levels(early, ClockKind.ON_SCENE) == [1, 2, 3]
+    assert levels(late, ClockKind.RESOLVE) == levels(early, ClockKind.RESOLVE) == [1, 2, 3]
     after_the_stop = Escalation.objects.filter(due_at__gt=stopped + timedelta(seconds=1))
-    assert after_the_stop.count() == 3 + 3 + (2 + 3) + 3
+    assert after_the_stop.count() == 3 + 3 + (2 + 3 + 3) + (3 + 3)
     assert all(e.fired_at >= returned for e in after_the_stop)
     with translation.override("en"):
         for escalation in after_the_stop:
