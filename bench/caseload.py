@@ -80,6 +80,7 @@ from incidents.models import (
     ReferenceSequence,
     Share,
 )
+from incidents.phones import caller_key
 from incidents.services import incident_create, incident_dispatch, incident_share
 from incidents.transitions import (
     check_dispatch_transition,
@@ -200,6 +201,7 @@ CALL_COLUMNS = (
     "outcome",
     "notes",
     "created_at",
+    "caller_key",
 )
 INCIDENT_COLUMNS = (
     "id",
@@ -535,6 +537,7 @@ class CaseWriter:
                     CallOutcome.INCIDENT,
                     "",
                     created_at,
+                    caller_key(caller_phone),
                 )
             )
         self.rows.incidents.append(

@@ -229,6 +229,7 @@ def non_case_calls(
     from incidents.demo.figures import CALL_SECONDS, HOURS, NON_CASE_CALLS
     from incidents.demo.period import AMBON_TZ
     from incidents.demo.texts import MOBILE_PREFIXES
+    from incidents.phones import caller_key
 
     rng = random.Random(seed)
     profile = {str(outcome): HOURS[hours] for outcome, *_rest, hours in NON_CASE_CALLS}
@@ -259,7 +260,17 @@ def non_case_calls(
         if outcome != "ghost" or rng.random() < 0.5:  # a silent line often hides its number
             caller = rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
         rows.append(
-            (number, rng.choice(operators), answered_at, ended_at, caller, outcome, "", ended_at)
+            (
+                number,
+                rng.choice(operators),
+                answered_at,
+                ended_at,
+                caller,
+                outcome,
+                "",
+                ended_at,
+                caller_key(caller),
+            )
         )
     return rows, Counter(outcome for _at, outcome in drawn)
 

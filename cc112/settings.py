@@ -6,6 +6,7 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.templatetags.static import static
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -233,6 +234,12 @@ CC112_CITY_CODE = env_str("CC112_CITY_CODE", "AMB").upper()
 if not CC112_CITY_CODE.isalnum() or len(CC112_CITY_CODE) > 8:
     raise ImproperlyConfigured("CC112_CITY_CODE must be 1-8 letters or digits, e.g. AMB.")
 
+# The call screen's map: a tile URL template (https://.../{z}/{x}/{y}.png; empty: no tiles, the
+# map still places a point), its attribution, and where it opens (latitude,longitude).
+CC112_MAP_TILE_URL = env_str("CC112_MAP_TILE_URL", "")
+CC112_MAP_ATTRIBUTION = env_str("CC112_MAP_ATTRIBUTION", "")
+CC112_MAP_CENTRE = env_str("CC112_MAP_CENTRE", "-3.6954,128.1814")  # Kota Ambon
+
 # Links in emails point here (no trailing slash).
 CC112_PORTAL_URL = env_str("CC112_PORTAL_URL", "http://localhost:8000").rstrip("/")
 # Webhooks to loopback, private or link-local addresses would let a partner probe the servers
@@ -294,6 +301,8 @@ UNFOLD = {
     "SITE_SYMBOL": "emergency",
     "SHOW_LANGUAGES": True,
     "SHOW_HISTORY": True,
+    # F2 opens the call screen from any page (for those who answer calls).
+    "SCRIPTS": [lambda request: static("incidents/shortcuts.js")],
     "SIDEBAR": {
         "show_search": True,
         "show_all_applications": True,
@@ -302,6 +311,13 @@ UNFOLD = {
             {
                 "title": _("Casework"),
                 "items": [
+                    {
+                        "title": _("Answer a call"),
+                        "icon": "call",
+                        "link": reverse_lazy("admin:incidents_answer"),
+                        "badge": "incidents.console.answer_badge",
+                        "permission": "incidents.console.may_open_call_screen",
+                    },
                     {
                         "title": _("Cases"),
                         "icon": "emergency",

@@ -120,8 +120,11 @@ class IncidentUpdateForm(ServiceModelForm):
 
 # --- Calls ---------------------------------------------------------------------------------------
 
+# Calls that open a case or join one are recorded with it, not on their own.
 NON_INCIDENT_OUTCOMES = [
-    (value, label) for value, label in CallOutcome.choices if value != CallOutcome.INCIDENT
+    (value, label)
+    for value, label in CallOutcome.choices
+    if value not in (CallOutcome.INCIDENT, CallOutcome.ATTACHED)
 ]
 
 

@@ -87,6 +87,8 @@ class CallOutcome(models.TextChoices):
     GHOST = "ghost", _("Ghost / silent call")
     DROPPED = "dropped", _("Dropped call")
     MISDIAL = "misdial", _("Misdial")
+    # The same emergency reported again while its case is open: the call joins that case.
+    ATTACHED = "attached", _("Repeat call on an open case")
 
 
 class Call(models.Model):
@@ -103,7 +105,20 @@ class Call(models.Model):
     callback_number = models.CharField(
         _("callback number"), max_length=24, blank=True, validators=[phone_validator]
     )
+    # The number as one key however it was typed (incidents.phones.caller_key): the caller's
+    # history is looked up by it.
+    caller_key = models.CharField(max_length=20, blank=True, editable=False)
     outcome = models.CharField(_("outcome"), max_length=20, choices=CallOutcome.choices)
+    attached_to = models.ForeignKey(
+        "Incident",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="attached_calls",
+        editable=False,
+        verbose_name=_("attached to case"),
+        help_text=_("A repeat call about an emergency whose case was already open."),
+    )
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
@@ -120,7 +135,14 @@ class Call(models.Model):
                 fields=["operator", "answered_at"],
                 include=["outcome"],
                 name="call_operator_answered",
-            )
+            ),
+            # A caller's history as their number is typed: a range of keys, newest first.
+            models.Index(
+                fields=["caller_key", "answered_at"],
+                include=["outcome"],
+                condition=~Q(caller_key=""),
+                name="call_caller_answered",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -142,6 +164,14 @@ class IncidentStatus(models.TextChoices):
     RESOLVED = "resolved", _("Resolved")
     CLOSED = "closed", _("Closed")
     CANCELLED = "cancelled", _("Cancelled")
+
+
+OPEN_INCIDENT_STATUSES = (
+    IncidentStatus.RECEIVED,
+    IncidentStatus.DISPATCHED,
+    IncidentStatus.IN_PROGRESS,
+    IncidentStatus.RESOLVED,
+)
 
 
 class Incident(models.Model):

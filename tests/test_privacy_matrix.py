@@ -2324,7 +2324,22 @@ def _breaches(c: Ctx, name: str) -> list[Target]:
     return [Target("page", reverse(name), OK if may else NOT_FOUND)]
 
 
+def _call_screen_lookup(c: Ctx, name: str) -> list[Target]:
+    """The call screen's fragments: a caller's history (numbers and cases of the centre's
+    calls) and the open cases that may be the same emergency: the centre only."""
+    police_case = c.data.cases["police_only"].incident
+    query = {
+        "admin:incidents_answer_caller": f"?caller_phone={police_case.caller_phone}",
+        "admin:incidents_answer_duplicates": f"?category={police_case.category_id}"
+        f"&kelurahan=Lokasi-police_only",
+    }[name]
+    return [Target("lookup", reverse(name) + query, by_role(centre=OK, agency=NOT_FOUND)(c))]
+
+
 REGISTRY |= {
+    "admin:incidents_answer": page("screen", by_role(centre=OK, agency=NOT_FOUND)),
+    "admin:incidents_answer_caller": _call_screen_lookup,
+    "admin:incidents_answer_duplicates": _call_screen_lookup,
     "admin:sla_clock_explain_breach": _explain_breach,
     "admin:sla_breaches": _breaches,
     "admin:sla_period_report": page("report", _EVALUATORS),

@@ -10,11 +10,18 @@ from incidents.services.dispatch import (
     dispatch_resolve,
     incident_dispatch,
 )
-from incidents.services.intake import call_record, incident_create, incident_update
+from incidents.services.intake import (
+    call_attach,
+    call_record,
+    incident_create,
+    incident_create_and_dispatch,
+    incident_update,
+)
 from incidents.services.notes import note_add
 from incidents.services.workflow import incident_cancel, incident_close, incident_reopen
 
 __all__ = [
+    "call_attach",
     "call_record",
     "dispatch_acknowledge",
     "dispatch_cancel",
@@ -25,6 +32,7 @@ __all__ = [
     "incident_cancel",
     "incident_close",
     "incident_create",
+    "incident_create_and_dispatch",
     "incident_dispatch",
     "incident_reopen",
     "incident_share",

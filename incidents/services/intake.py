@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.access import acts_for_centre, agency_of, may_report_cases
-from cc112.errors import ActionForbidden
+from cc112.errors import ActionForbidden, DomainError
 from cc112.history import apply_changes, attribute
 from incidents.events import emit_case_changed
 from incidents.models import (
@@ -24,12 +25,17 @@ from incidents.models import (
     Incident,
     ReferenceSequence,
 )
+from incidents.phones import caller_key
 from incidents.services._common import event_time, lock_incident, require_centre
 from incidents.services.access import access_sync_agency
+from incidents.services.dispatch import incident_dispatch
 from sla.services import clocks_retarget, clocks_start_for_case
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
+
+    from agencies.models import Agency
+    from incidents.models import Dispatch
 
 # Fields an operator may correct after creating a case; every correction is in its history.
 CORRECTABLE_FIELDS = frozenset(
@@ -73,9 +79,13 @@ def call_record(
     ended_at: datetime | None = None,
     callback_number: str = "",
     notes: str = "",
+    attached_to: Incident | None = None,
 ) -> Call:
-    """Record an answered call and what it turned out to be (prank, ghost, dropped...)."""
+    """Record an answered call and what it turned out to be (prank, ghost, dropped...; a repeat
+    call on an open case is attached to it, ``call_attach``)."""
     require_centre(operator, _("record calls"))
+    if (outcome == CallOutcome.ATTACHED) != (attached_to is not None):
+        raise ValidationError({"outcome": _("A repeat call is recorded with the case it joins.")})
     answered_at = event_time(answered_at, not_before=None, field="answered_at")
     if ended_at is not None:
         ended_at = event_time(ended_at, not_before=answered_at, field="ended_at")
@@ -84,8 +94,10 @@ def call_record(
         answered_at=answered_at,
         ended_at=ended_at,
         callback_number=callback_number.strip(),
+        caller_key=caller_key(callback_number),
         outcome=outcome,
         notes=notes.strip(),
+        attached_to=attached_to,
     )
     call.full_clean()
     attribute(call, actor=operator, reason=f"call recorded: {outcome}")
@@ -175,6 +187,58 @@ def incident_create(
         access_sync_agency(incident=incident, agency=reporter)
     clocks_start_for_case(incident)
     return incident
+
+
+@transaction.atomic
+def call_attach(
+    *,
+    incident: Incident,
+    operator: AbstractBaseUser,
+    answered_at: datetime | None = None,
+    ended_at: datetime | None = None,
+    callback_number: str = "",
+    notes: str = "",
+) -> Call:
+    """A repeat call about an emergency whose case is open: recorded with that case instead of
+    opening another; the case's history says so and partners hear it changed."""
+    require_centre(operator, _("record calls"))
+    incident = lock_incident(incident.pk)
+    if not incident.is_open:
+        raise DomainError(
+            _("A case that is “%(status)s” takes no more calls: open a new one.")
+            % {"status": incident.get_status_display()}
+        )
+    call = call_record(
+        operator=operator,
+        outcome=CallOutcome.ATTACHED,
+        answered_at=answered_at,
+        ended_at=ended_at,
+        callback_number=callback_number,
+        notes=notes,
+        attached_to=incident,
+    )
+    attribute(incident, actor=operator, reason="call attached")
+    incident.save(update_fields=["updated_at"])
+    emit_case_changed(incident)
+    return call
+
+
+@transaction.atomic
+def incident_create_and_dispatch(
+    *,
+    actor: AbstractBaseUser,
+    agencies: Iterable[Agency],
+    instructions: str = "",
+    **case: Any,
+) -> tuple[Incident, list[Dispatch]]:
+    """The call screen's one submit: open the case (T0 as given: when the call was answered)
+    and send it to its agencies (T1: now), in one transaction; any refusal writes nothing."""
+    incident = incident_create(actor=actor, **case)
+    dispatches = incident_dispatch(
+        incident=incident, agencies=agencies, actor=actor, instructions=instructions
+    )
+    incident.refresh_from_db()
+    return incident, dispatches
 
 
 @transaction.atomic

@@ -69,17 +69,31 @@ def calendar_of(clock: Clock, cache: dict[str, Calendar] | None = None) -> Calen
 def target_for(kind: str, *, priority: int, category_id: int | None, agency_id: int | None):
     """The most specific target row: agency + category, agency, category, general; else the
     default of DOMAIN.md."""
-    rows = Target.objects.filter(kind=kind, priority=priority).filter(
-        Q(category_id=category_id) | Q(category__isnull=True),
-        Q(agency_id=agency_id) | Q(agency__isnull=True),
-    )
-    best = None
-    best_rank = -1
-    for row in rows:
-        rank = (2 if row.agency_id else 0) + (1 if row.category_id else 0)
-        if rank > best_rank:
-            best, best_rank = row, rank
-    return best.target if best else default_target(kind, priority)
+    return TargetBook(priority=priority, category_id=category_id).target(kind, agency_id)
+
+
+class TargetBook:
+    """The target rows of one priority and category, read in one query, for every clock a step
+    starts (a case and its dispatches start up to a dozen)."""
+
+    def __init__(self, *, priority: int, category_id: int | None) -> None:
+        self.priority = priority
+        self.rows = list(
+            Target.objects.filter(priority=priority).filter(
+                Q(category_id=category_id) | Q(category__isnull=True)
+            )
+        )
+
+    def target(self, kind: str, agency_id: int | None):  # type: ignore[no-untyped-def]
+        best = None
+        best_rank = -1
+        for row in self.rows:
+            if row.kind != kind or row.agency_id not in (None, agency_id):
+                continue
+            rank = (2 if row.agency_id else 0) + (1 if row.category_id else 0)
+            if rank > best_rank:
+                best, best_rank = row, rank
+        return best.target if best else default_target(kind, self.priority)
 
 
 def ladder() -> list[EscalationStep]:
@@ -111,6 +125,7 @@ def _start(
     agency: Agency | None,
     dispatch: Dispatch | None = None,
     steps: list[EscalationStep],
+    targets: TargetBook,
 ) -> Clock:
     calendar = calendar_for(agency)
     clock = Clock(
@@ -119,12 +134,7 @@ def _start(
         kind=kind,
         agency=agency,
         operator_id=incident.operator_id if kind == K.DISPATCH else None,
-        target=target_for(
-            kind,
-            priority=incident.priority,
-            category_id=incident.category_id,
-            agency_id=agency.pk if agency else None,
-        ),
+        target=targets.target(kind, agency.pk if agency else None),
         working_time=calendar.counts_working_time,
         office_week=calendar.as_json() if isinstance(calendar, OfficeHours) else None,
         started_at=started_at,
@@ -140,6 +150,7 @@ def clocks_start_for_case(incident: Incident) -> Clock:
     """From the moment the call was answered (T0): the operator's clock, T0→T1, and the case's
     whole handling, T0→T4 and T0→closed. Returns the operator's."""
     steps = ladder()
+    targets = TargetBook(priority=incident.priority, category_id=incident.category_id)
     started = {
         kind: _start(
             incident=incident,
@@ -147,6 +158,7 @@ def clocks_start_for_case(incident: Incident) -> Clock:
             started_at=incident.received_at,
             agency=None,
             steps=steps,
+            targets=targets,
         )
         for kind in (K.DISPATCH, K.HANDLING, K.CLOSURE)
     }
@@ -157,6 +169,7 @@ def clocks_start_for_dispatches(incident: Incident, dispatches: Iterable[Dispatc
     """Each dispatched agency's clocks, T1→T2, T1→T3 and T1→T4 (a re-dispatch starts fresh
     ones)."""
     steps = ladder()
+    targets = TargetBook(priority=incident.priority, category_id=incident.category_id)
     return [
         _start(
             incident=incident,
@@ -165,6 +178,7 @@ def clocks_start_for_dispatches(incident: Incident, dispatches: Iterable[Dispatc
             agency=dispatch.agency,
             dispatch=dispatch,
             steps=steps,
+            targets=targets,
         )
         for dispatch in dispatches
         for kind in (K.ACKNOWLEDGE, K.ON_SCENE, K.RESOLVE)
