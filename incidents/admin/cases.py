@@ -7,17 +7,19 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.decorators import action, display
 from unfold.enums import ActionVariant
 
 from agencies.access import acts_for_centre
 from cc112.admin_errors import ServiceAdminMixin, action_page
+from cc112.moments import local_moment
 from incidents.admin.base import ScopedAdmin, badge, person, stamp
 from incidents.admin.dispatches import DISPATCH_STATUS_COLOURS, steps_for
 from incidents.admin.shares import may_share
@@ -30,7 +32,15 @@ from incidents.forms import (
     ReasonForm,
     ShareForm,
 )
-from incidents.models import Dispatch, DispatchStatus, Incident, IncidentStatus, Note, Share
+from incidents.models import (
+    Call,
+    Dispatch,
+    DispatchStatus,
+    Incident,
+    IncidentStatus,
+    Note,
+    Share,
+)
 from incidents.services import (
     incident_cancel,
     incident_close,
@@ -99,6 +109,10 @@ class LocalDateRangeFilter(RangeDateFilter):
 
 
 # --- Which case actions to offer -----------------------------------------------------------------
+
+
+def _call_url(call: Call) -> str:
+    return reverse("admin:incidents_call_change", args=(call.pk,))
 
 
 def _offered_case_actions(incident: Incident) -> set[str]:
@@ -278,12 +292,27 @@ class IncidentAdmin(ServiceAdminMixin, ScopedAdmin):
     def operator_name(self, obj: Incident) -> str:
         return person(obj.operator)
 
-    @display(description=_("call"))
+    @display(description=_("calls"))
     def call_link(self, obj: Incident) -> str:
-        if obj.call_id is None:
+        """The call that opened the case and the repeat calls that joined it ("3 calls")."""
+        calls = list(
+            Call.objects.filter(Q(pk=obj.call_id) | Q(attached_to=obj)).order_by("answered_at")
+        )
+        if not calls:
             return "-"
-        url = reverse("admin:incidents_call_change", args=(obj.call_id,))
-        return format_html('<a href="{}">{}</a>', url, obj.call)
+        links = format_html_join(
+            ", ",
+            '<a class="underline" href="{}">{}</a>',
+            (
+                (
+                    reverse("admin:incidents_call_change", args=(call.pk,)),
+                    local_moment(call.answered_at),
+                )
+                for call in calls
+            ),
+        )
+        count = ngettext("%(n)d call", "%(n)d calls", len(calls)) % {"n": len(calls)}
+        return format_html('<span id="case-calls"><strong>{}</strong>: {}</span>', count, links)
 
     # --- The case page -------------------------------------------------------------------------
 

@@ -97,6 +97,9 @@
     if (!area) return;
     kelurahan.value = area.district ? area.name : "";
     kecamatan.value = area.district ? area.district.name : area.name;
+    // The gazetteer filled it: Tab goes on to the landmark (typing a kelurahan again puts the
+    // kecamatan back in the tab order).
+    kecamatan.tabIndex = -1;
     const latitude = $("id_latitude"), longitude = $("id_longitude");
     if (area.latitude && !latitude.value) {
       latitude.value = area.latitude;
@@ -109,6 +112,7 @@
     let pending;
     kelurahan.addEventListener("input", () => {
       clearTimeout(pending);
+      kecamatan.tabIndex = 0;
       const q = kelurahan.value.trim();
       if (q.length < 2) { found = []; closeOptions(); return; }
       pending = setTimeout(async () => {
