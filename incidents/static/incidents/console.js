@@ -7,6 +7,9 @@
   if (!form) return;
   const $ = (id) => document.getElementById(id);
   const defaults = JSON.parse($("category-defaults").textContent);
+  // The call is answered: the number first (autofocus alone loses to the portal's own scripts).
+  const number = $("id_caller_phone");
+  if (!form.querySelector(".errors")) number.focus();
 
   // --- The call's timer, from T0 (the server's moment the screen opened) ------------------------
   const timer = $("call-timer");
