@@ -23,6 +23,7 @@ _CENTRE_CASEWORK = [
     "incidents.view_note",
     "incidents.add_note",
     "incidents.view_category",
+    "incidents.view_area",
     "incidents.view_share",
     "agencies.view_agency",
     "sla.view_clock",
@@ -37,6 +38,9 @@ _CENTRE_CASEWORK = [
 _CENTRE_MANAGEMENT = [
     "incidents.add_category",
     "incidents.change_category",
+    # The gazetteer: names as the city writes them, areas retired or added.
+    "incidents.add_area",
+    "incidents.change_area",
     "agencies.view_membership",
     # Service-level policies (the 112 coordinator and supervisors set the city's SOP).
     "sla.add_target",
@@ -57,6 +61,7 @@ _AGENCY_CASEWORK = [
     "incidents.view_note",
     "incidents.add_note",
     "incidents.view_category",
+    "incidents.view_area",
     "agencies.view_agency",
     "sla.view_clock",
     "sla.view_notification",

@@ -432,6 +432,12 @@ UNFOLD = {
                         ),
                     },
                     {
+                        "title": _("Areas"),
+                        "icon": "map",
+                        "link": reverse_lazy("admin:incidents_area_changelist"),
+                        "permission": lambda request: request.user.has_perm("incidents.view_area"),
+                    },
+                    {
                         "title": _("Agencies"),
                         "icon": "apartment",
                         "link": reverse_lazy("admin:agencies_agency_changelist"),

@@ -130,60 +130,6 @@ DEFAULT_CATEGORIES: tuple[CategoryDefault, ...] = (
     },
 )
 
-# Kota Ambon's kecamatan and their kelurahan / desa / negeri, in the city's official order.
-AMBON_KECAMATAN: dict[str, tuple[str, ...]] = {
-    "Nusaniwe": (
-        "Benteng",
-        "Wainitu",
-        "Kudamati",
-        "Nusaniwe",
-        "Mangga Dua",
-        "Urimessing",
-        "Waihaong",
-        "Silale",
-        "Latuhalat",
-        "Seilale",
-        "Amahusu",
-        "Airlouw",
-    ),
-    "Sirimau": (
-        "Honipopu",
-        "Uritetu",
-        "Rijali",
-        "Amantelu",
-        "Karang Panjang",
-        "Batu Meja",
-        "Batu Gajah",
-        "Ahusen",
-        "Waihoka",
-        "Batu Merah",
-        "Galala",
-        "Hative Kecil",
-        "Soya",
-    ),
-    "Teluk Ambon": ("Tihu", "Wayame", "Rumah Tiga", "Poka", "Hative Besar", "Tawiri", "Laha"),
-    "Teluk Ambon Baguala": (
-        "Lateri",
-        "Halong",
-        "Latta",
-        "Passo",
-        "Negeri Lama",
-        "Nania",
-        "Waiheru",
-        "Hunuth",
-    ),
-    "Leitimur Selatan": (
-        "Naku",
-        "Kilang",
-        "Hukurila",
-        "Ema",
-        "Hatalai",
-        "Hutumuri",
-        "Rutong",
-        "Leahari",
-    ),
-}
-
 
 @transaction.atomic
 def categories_install_defaults(*, actor: AbstractBaseUser | None) -> dict[str, Category]:

@@ -52,6 +52,7 @@ INCIDENT_CREATE_FIELDS = (
     "location_text",
     "kecamatan",
     "kelurahan",
+    "area",
     "latitude",
     "longitude",
     "category",

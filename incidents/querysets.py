@@ -6,7 +6,18 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import Permission
-from django.db.models import BooleanField, Expression, F, Model, Q, Subquery
+from django.db.models import (
+    BooleanField,
+    Case,
+    Expression,
+    F,
+    IntegerField,
+    Model,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from agencies.access import acts_for_centre, agency_of
@@ -188,6 +199,44 @@ class CallQuerySet(AuditedQuerySet):
 class CategoryQuerySet(AuditedQuerySet):
     def active(self) -> CategoryQuerySet:
         return self.filter(is_active=True)
+
+
+class AreaQuerySet(AuditedQuerySet):
+    """Areas are reference data every portal user may read: no ``visible_to``."""
+
+    def active(self) -> AreaQuerySet:
+        return self.filter(active=True)
+
+    def kelurahan(self) -> AreaQuerySet:
+        """Kelurahan and desa: the areas a case is placed in."""
+        from incidents.models import AreaLevel
+
+        return self.filter(level=AreaLevel.KELURAHAN)
+
+    def search(self, text: str) -> AreaQuerySet:
+        """Areas whose name holds ``text`` (case and spacing ignored): names that start with
+        it first, then those with a word that does, then the rest; alphabetical within each."""
+        from incidents.models import area_search_key
+
+        key = area_search_key(text)
+        if not key:
+            return self.none()
+        rank = Case(
+            When(search_name__startswith=key, then=Value(0)),
+            When(search_name__contains=f" {key}", then=Value(1)),
+            default=Value(2),
+            output_field=IntegerField(),
+        )
+        return (
+            self.filter(search_name__contains=key)
+            .annotate(match_rank=rank)
+            .order_by("match_rank", "search_name", "parent__search_name", "code")
+        )
+
+    def matching(self, text: str, *, limit: int = 8) -> AreaQuerySet:
+        """The type-ahead on kelurahan: active kelurahan/desa matching ``text``, best first,
+        each with its kecamatan."""
+        return self.kelurahan().active().search(text).select_related("parent")[:limit]
 
 
 class ShareQuerySet(AuditedQuerySet):

@@ -51,6 +51,7 @@ from agencies.models import (
 from agencies.services import api_key_create
 from agencies.webhooks import webhook_subscribe, webhooks_emit
 from incidents.models import (
+    Area,
     Call,
     Category,
     Dispatch,
@@ -61,6 +62,7 @@ from incidents.models import (
     Share,
 )
 from incidents.services import (
+    areas_load,
     call_record,
     dispatch_acknowledge,
     dispatch_cancel,
@@ -225,6 +227,7 @@ def build_data(world: World) -> Data:
     """Cases that together cover every way a case becomes visible or stops being so; their
     clocks, and every rung of the ladder fired for the clocks still running."""
     category = CategoryFactory(code="MED", name_en="Medical", name_id="Kesehatan")
+    areas_load()  # Kota Ambon's gazetteer, as every centre has it
     police, health = world.police, world.health
     cases: dict[str, Case] = {}
 
@@ -589,6 +592,7 @@ def _plain_object(c: Ctx, kind: str) -> Model:
     world = c.data.world
     return {
         "category": lambda: c.data.category,
+        "area": lambda: Area.objects.get(code=BATU_MERAH),
         "agency": lambda: world.health,
         "membership": lambda: Membership.objects.get(user=world.health_staff),
         "user": lambda: world.health_staff,
@@ -1038,6 +1042,12 @@ def _autocomplete(c: Ctx, name: str) -> list[Target]:
         ),
         Target("calls", picker("incident", "call", "0"), CENTRE_ONLY(c)),
         Target("categories", picker("incident", "category", "MED"), ok),
+        Target(
+            "areas",
+            picker("incident", "area", "batu"),
+            ok,
+            check=picker_offers({f"Batu {n} (Sirimau)" for n in ("Gajah", "Meja", "Merah")}),
+        ),
         Target("agencies", picker("membership", "agency", "a", app="agencies"), ok),
         Target("users", picker("membership", "user", "a", app="agencies"), staff(FORBIDDEN)(c)),
         Target(
@@ -1162,6 +1172,23 @@ CATEGORY_FORM = {
     "name_en": "B",
     "default_priority": "2",
 }
+BATU_MERAH = "81.71.02.2003"
+
+
+def area_form(c: Ctx) -> dict[str, Any]:
+    return {
+        "code": "81.71.02.2999",
+        "level": "4",
+        "kind": "desa",
+        "parent": str(Area.objects.get(code="81.71.02").pk),
+        "name": "Bocor",
+        "postal_code": "97128",
+        "latitude": "",
+        "longitude": "",
+        "active": "on",
+    }
+
+
 AGENCY_FORM = {
     "code": "bocor",
     "short_name": "B",
@@ -1734,6 +1761,29 @@ REGISTRY: dict[str, Builder] = {
         "category", seen=staff(FORBIDDEN), unseen=staff(FORBIDDEN), post=DELETE_FORM
     ),
     "admin/incidents/category/<path:object_id>/": old_change_address("category"),
+    # --- Areas (reference data like categories: every role reads them; supervisors edit them)
+    "admin:incidents_area_changelist": page("list", staff(OK)),
+    "admin:incidents_area_add": page("form", MANAGERS_ONLY, post=area_form),
+    "admin:incidents_area_change": object_page(
+        "area",
+        seen=staff(OK),
+        unseen=staff(TO_INDEX),  # Django's answer to a missing id on a change page
+        post=area_form,
+        post_seen=by_role(centre=FORBIDDEN, manager=None, agency=FORBIDDEN),
+    ),
+    "admin:incidents_area_history": object_page("area", seen=staff(OK), unseen=staff(NOT_FOUND)),
+    "admin:incidents_area_simple_history": object_page(
+        "area",
+        seen=staff(OK),
+        unseen=staff(NOT_FOUND),
+        version=True,
+        post=area_form,
+        post_seen=READ_ONLY,
+    ),
+    "admin:incidents_area_delete": object_page(
+        "area", seen=staff(FORBIDDEN), unseen=staff(FORBIDDEN), post=DELETE_FORM
+    ),
+    "admin/incidents/area/<path:object_id>/": old_change_address("area"),
     # --- Agencies (a directory every role reads; none adds or edits here)
     "admin:agencies_agency_changelist": page("list", staff(OK)),
     "admin:agencies_agency_add": page("form", staff(FORBIDDEN), post=AGENCY_FORM),
@@ -1838,6 +1888,7 @@ AUDITED = (
     Call,
     Share,
     Category,
+    Area,
     Agency,
     Membership,
     ServiceTarget,

@@ -1,5 +1,5 @@
-"""The portal's pages for calls, cases, dispatches, notes and categories."""
+"""The portal's pages for calls, cases, dispatches, notes, categories and areas."""
 
-from incidents.admin import calls, cases, categories, dispatches, shares
+from incidents.admin import areas, calls, cases, categories, dispatches, shares
 
-__all__ = ["calls", "cases", "categories", "dispatches", "shares"]
+__all__ = ["areas", "calls", "cases", "categories", "dispatches", "shares"]

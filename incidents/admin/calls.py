@@ -23,6 +23,7 @@ OUTCOME_COLOURS = {
     CallOutcome.GHOST: "",
     CallOutcome.DROPPED: "",
     CallOutcome.MISDIAL: "",
+    CallOutcome.ATTACHED: "info",
 }
 
 

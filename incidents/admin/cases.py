@@ -166,13 +166,22 @@ class IncidentAdmin(ServiceAdminMixin, ScopedAdmin):
     change_form_outer_after_template = "admin/incidents/incident/case_panel.html"
     object_history_template = "admin/incidents/incident/case_history.html"
     radio_fields = {"channel": admin.HORIZONTAL}
+    # The kelurahan picked from the gazetteer (its kecamatan and names follow it).
+    autocomplete_fields = ("area",)
     history_list_display = ["status"]
 
     add_fieldsets = (
         (_("Caller"), {"fields": ("channel", "caller_name", "caller_phone", "received_at")}),
         (
             _("Location"),
-            {"fields": ("location_text", ("kecamatan", "kelurahan"), ("latitude", "longitude"))},
+            {
+                "fields": (
+                    "location_text",
+                    "area",
+                    ("kecamatan", "kelurahan"),
+                    ("latitude", "longitude"),
+                )
+            },
         ),
         (_("Emergency"), {"fields": ("category", "priority", "description")}),
     )
@@ -190,7 +199,14 @@ class IncidentAdmin(ServiceAdminMixin, ScopedAdmin):
         (_("Caller"), {"fields": ("channel", ("caller_name", "caller_phone"))}),
         (
             _("Location"),
-            {"fields": ("location_text", ("kecamatan", "kelurahan"), ("latitude", "longitude"))},
+            {
+                "fields": (
+                    "location_text",
+                    "area",
+                    ("kecamatan", "kelurahan"),
+                    ("latitude", "longitude"),
+                )
+            },
         ),
         (_("Emergency"), {"fields": ("description",)}),
         (

@@ -1,9 +1,10 @@
 """Three months of Kota Ambon's 112 centre as demo data (``manage.py seed_demo``).
 
 :func:`plan_activity` is pure: from a seed it plans every call and case as plain data, the same
-plan for the same seed. :func:`seed_demo` installs the network, the logins and the categories
-where missing, then records the plan through the services, dated after the fact, exactly as the
-operators and agencies would have. Every demo login's password is :data:`DEMO_PASSWORD`.
+plan for the same seed. :func:`seed_demo` installs the network, the logins, the categories and
+Kota Ambon's areas (the gazetteer) where missing, then records the plan through the services,
+dated after the fact, exactly as the operators and agencies would have, each case placed in its
+kelurahan or desa. Every demo login's password is :data:`DEMO_PASSWORD`.
 
 The volumes follow the city's published figures (DOMAIN.md): 381 cases from the go-live on
 8 September 2025, kamtibmas first, then health, disasters, wild animals and ambulance requests;

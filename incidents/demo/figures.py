@@ -31,7 +31,7 @@ PERIODS = (
         _NOVEMBER,
         {"KTB": 48, "MED": 55, "AMB": 18, "BNC": 25, "HWN": 14, "LAKA": 10, "KBK": 9, "SOS": 9,
          "UTL": 7, "SAR": 6, "JNZ": 4, "INF": 1},
-        {"Sirimau": 104, "Nusaniwe": 43, "Teluk Ambon": 33, "Teluk Ambon Baguala": 18,
+        {"Sirimau": 104, "Nusaniwe": 43, "Teluk Ambon": 33, "Baguala": 18,
          "Leitimur Selatan": 8},
     ),
     _Period(
@@ -39,14 +39,14 @@ PERIODS = (
         DEMO_END,
         {"KTB": 60, "MED": 19, "AMB": 8, "BNC": 27, "HWN": 20, "LAKA": 9, "KBK": 8, "SOS": 7,
          "UTL": 6, "SAR": 5, "JNZ": 3, "INF": 3},
-        {"Sirimau": 86, "Nusaniwe": 37, "Teluk Ambon": 27, "Teluk Ambon Baguala": 17,
+        {"Sirimau": 86, "Nusaniwe": 37, "Teluk Ambon": 27, "Baguala": 17,
          "Leitimur Selatan": 8},
     ),
 )  # fmt: skip
 # Where a kind of case is likelier than the kecamatan's share alone says.
 AFFINITY: dict[str, dict[str, float]] = {
     "SAR": {"Sirimau": 0.5, "Nusaniwe": 1.6, "Leitimur Selatan": 2.0, "Teluk Ambon": 1.4},
-    "HWN": {"Sirimau": 0.6, "Teluk Ambon Baguala": 1.6, "Leitimur Selatan": 2.2},
+    "HWN": {"Sirimau": 0.6, "Baguala": 1.6, "Leitimur Selatan": 2.2},
     "KTB": {"Sirimau": 1.3, "Leitimur Selatan": 0.5},
     "BNC": {"Leitimur Selatan": 1.4},
 }
@@ -127,7 +127,7 @@ DISTANCE = {
     "Sirimau": 1.0,
     "Nusaniwe": 1.15,
     "Teluk Ambon": 1.3,
-    "Teluk Ambon Baguala": 1.35,
+    "Baguala": 1.35,
     "Leitimur Selatan": 1.7,
 }
 PRIORITY_PACE = {Priority.P1: 0.8, Priority.P2: 1.0, Priority.P3: 1.35}

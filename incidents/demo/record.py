@@ -1,6 +1,6 @@
 """Recording the plan through the services, dated after the fact, exactly as the operators and
-agencies would have: :func:`seed_demo` installs the network, the logins and the categories where
-missing, then the three months of activity."""
+agencies would have: :func:`seed_demo` installs the network, the logins, the categories and
+Kota Ambon's areas where missing, then the three months of activity."""
 
 from __future__ import annotations
 
@@ -36,8 +36,10 @@ from incidents.demo.roster import (
     supervisor_on_duty,
 )
 from incidents.demo.summary import demo_activity_exists
-from incidents.models import Call, Category, Dispatch, Incident
+from incidents.demo.texts import HOMONYMS
+from incidents.models import Area, Call, Category, Dispatch, Incident
 from incidents.services import (
+    areas_load,
     call_record,
     dispatch_acknowledge,
     dispatch_decline,
@@ -92,12 +94,26 @@ def install_logins(*, agencies: dict[str, Agency], actor: AbstractBaseUser) -> U
     return users
 
 
+Places = dict[tuple[str, str], Area]
+
+
+def demo_places() -> Places:
+    """The kelurahan and desa the demo's cases are placed in, by (kecamatan, name)."""
+    places: Places = {}
+    for area in Area.objects.kelurahan().select_related("parent"):
+        places.setdefault((area.parent.name, area.name), area)
+    for key, code in HOMONYMS.items():
+        places[key] = Area.objects.select_related("parent").get(code=code)
+    return places
+
+
 def _record_case(
     case: PlannedCase,
     *,
     users: Users,
     agencies: dict[str, Agency],
     categories: dict[str, Category],
+    places: Places,
 ) -> Incident:
     incident = incident_create(
         actor=users[case.operator],
@@ -110,6 +126,8 @@ def _record_case(
         caller_phone=case.caller_phone,
         kecamatan=case.kecamatan,
         kelurahan=case.kelurahan,
+        # A gazetteer the city has edited may lack a name: the case keeps the names as typed.
+        area=places.get((case.kecamatan, case.kelurahan)),
         latitude=case.latitude,
         longitude=case.longitude,
         received_at=case.received_at,
@@ -155,6 +173,7 @@ def record_activity(
     progress: Callable[[str, int], None],
 ) -> None:
     """Record every planned call and case in the order they happened."""
+    places = demo_places()
     timeline: list[tuple[datetime, PlannedCall | PlannedCase]] = [
         *((call.answered_at, call) for call in plan.calls),
         *((case.received_at, case) for case in plan.cases),
@@ -172,7 +191,9 @@ def record_activity(
                 notes=item.notes,
             )
             continue
-        incident = _record_case(item, users=users, agencies=agencies, categories=categories)
+        incident = _record_case(
+            item, users=users, agencies=agencies, categories=categories, places=places
+        )
         cases += 1
         progress(f"{incident.reference} {item.category} {incident.get_status_display()}", 3)
         if cases % 50 == 0:
@@ -244,19 +265,20 @@ def seed_demo(
 ) -> SeedOutcome:
     """Install the demo: safe to run again, it creates only what is missing.
 
-    1. Agencies, logins and categories are created where missing.
+    1. Agencies, logins, categories and Kota Ambon's areas are created where missing.
     2. The three months of activity are recorded unless they are already there.
     All in one transaction, so a failure leaves nothing half-written.
     """
     report = progress or (lambda _message, _level: None)
-    models = (Agency, Membership, Category, Call, Incident, Dispatch)
+    models = (Agency, Membership, Category, Area, Call, Incident, Dispatch)
     before = [model.objects.count() for model in models]
     with transaction.atomic():
         actor = system_user()
         agencies = agencies_install_defaults(actor=actor)
         users = install_logins(agencies=agencies, actor=actor)
         categories = categories_install_defaults(actor=actor)
-        report(_("Agencies, logins and categories are in place."), 2)
+        areas_load(actor=actor)
+        report(_("Agencies, logins, categories and areas are in place."), 2)
         recorded = not demo_activity_exists()
         if recorded:
             plan = plan_activity(seed)

@@ -188,7 +188,8 @@ SCENARIOS: dict[str, tuple[Scenario, ...]] = {
     ),
 }  # fmt: skip
 
-# (kelurahan, place) per kecamatan: where reports come from.
+# (kelurahan, place) per kecamatan: where reports come from. The names are Kemendagri's, as the
+# gazetteer loads them (``load_areas``), so that every demo case is placed in its area.
 PLACES: dict[str, tuple[tuple[str, str], ...]] = {
     "Sirimau": (
         ("Honipopu", "Jl. Sultan Babullah, dekat Masjid Raya Al-Fatah"),
@@ -221,7 +222,7 @@ PLACES: dict[str, tuple[tuple[str, str], ...]] = {
         ("Latuhalat", "Jl. Raya Latuhalat"),
         ("Seilale", "Jl. Raya Seilale"),
         ("Urimessing", "Kawasan perbukitan Urimessing"),
-        ("Airlouw", "Negeri Airlouw"),
+        ("Latuhalat", "Pantai Santai, Latuhalat"),
         ("Nusaniwe", "Jl. Nusaniwe"),
     ),
     "Teluk Ambon": (
@@ -234,7 +235,7 @@ PLACES: dict[str, tuple[tuple[str, str], ...]] = {
         ("Tawiri", "Negeri Tawiri, dekat Bandara Pattimura"),
         ("Laha", "Bandara Internasional Pattimura, Laha"),
     ),
-    "Teluk Ambon Baguala": (
+    "Baguala": (
         ("Passo", "Pasar Passo"),
         ("Passo", "Jl. Laksdya Leo Wattimena, Passo"),
         ("Halong", "Jl. Laksdya Leo Wattimena, Halong"),
@@ -242,11 +243,11 @@ PLACES: dict[str, tuple[tuple[str, str], ...]] = {
         ("Nania", "Kawasan pantai Nania"),
         ("Waiheru", "Jalan lintas Passo–Poka, Waiheru"),
         ("Negeri Lama", "Negeri Lama"),
-        ("Hunuth", "Hunuth, Durian Patah"),
+        ("Halong", "Kawasan Lantamal IX, Halong"),
         ("Latta", "Latta"),
     ),
     "Leitimur Selatan": (
-        ("Hutumuri", "Negeri Hutumuri, jalan pesisir"),
+        ("Hutumury", "Negeri Hutumury, jalan pesisir"),
         ("Rutong", "Pantai Rutong"),
         ("Leahari", "Negeri Leahari"),
         ("Hukurila", "Negeri Hukurila"),
@@ -261,8 +262,14 @@ CENTRES = {
     "Sirimau": (-3.6950, 128.1830),
     "Nusaniwe": (-3.7170, 128.1600),
     "Teluk Ambon": (-3.6450, 128.1750),
-    "Teluk Ambon Baguala": (-3.6370, 128.2500),
+    "Baguala": (-3.6370, 128.2500),
     "Leitimur Selatan": (-3.7480, 128.2420),
+}
+# Nusaniwe has a kelurahan and a desa (negeri) of one name, twice over: the demo's places of
+# those names are in these.
+HOMONYMS = {
+    ("Nusaniwe", "Nusaniwe"): "81.71.01.1006",  # kelurahan, in town
+    ("Nusaniwe", "Urimessing"): "81.71.01.2005",  # negeri, in the hills
 }
 PLACE_DETAILS = (
     "RT 00{rt}/RW 0{rw}", "lorong samping gereja", "dekat masjid", "depan kios",

@@ -1,6 +1,7 @@
-"""Every write to calls, cases, dispatches and notes goes through these functions."""
+"""Every write to calls, cases, dispatches, notes and areas goes through these functions."""
 
 from incidents.services.access import incident_share, share_revoke, shares_expire_due
+from incidents.services.areas import AreasLoaded, areas_load, incidents_link_areas
 from incidents.services.dispatch import (
     dispatch_acknowledge,
     dispatch_cancel,
@@ -21,6 +22,8 @@ from incidents.services.notes import note_add
 from incidents.services.workflow import incident_cancel, incident_close, incident_reopen
 
 __all__ = [
+    "AreasLoaded",
+    "areas_load",
     "call_attach",
     "call_record",
     "dispatch_acknowledge",
@@ -37,6 +40,7 @@ __all__ = [
     "incident_reopen",
     "incident_share",
     "incident_update",
+    "incidents_link_areas",
     "note_add",
     "share_revoke",
     "shares_expire_due",

@@ -18,16 +18,19 @@ from cc112.errors import ActionForbidden, DomainError
 from cc112.history import apply_changes, attribute
 from incidents.events import emit_case_changed
 from incidents.models import (
+    Area,
     Call,
     CallOutcome,
     Category,
     Channel,
     Incident,
     ReferenceSequence,
+    area_search_key,
 )
 from incidents.phones import caller_key
 from incidents.services._common import event_time, lock_incident, require_centre
 from incidents.services.access import access_sync_agency
+from incidents.services.areas import area_for_case
 from incidents.services.dispatch import incident_dispatch
 from sla.services import clocks_retarget, clocks_start_for_case
 
@@ -46,6 +49,7 @@ CORRECTABLE_FIELDS = frozenset(
         "location_text",
         "kecamatan",
         "kelurahan",
+        "area",
         "latitude",
         "longitude",
         "category",
@@ -119,6 +123,7 @@ def incident_create(
     caller_phone: str = "",
     kecamatan: str = "",
     kelurahan: str = "",
+    area: Area | None = None,
     latitude: Decimal | None = None,
     longitude: Decimal | None = None,
     received_at: datetime | None = None,
@@ -126,9 +131,11 @@ def incident_create(
 ) -> Incident:
     """Open a case (T0).
 
-    1. A phone report without a call record gets one, so the operator's calls count it.
-    2. The reference is numbered inside the same transaction.
-    3. The case is saved with its operator as the history's actor.
+    1. A case placed in an ``area`` (an active kelurahan or desa) takes its kecamatan and
+       kelurahan names from it; whatever was typed for them is not used.
+    2. A phone report without a call record gets one, so the operator's calls count it.
+    3. The reference is numbered inside the same transaction.
+    4. The case is saved with its operator as the history's actor.
     """
     if not may_report_cases(actor):
         raise ActionForbidden(
@@ -142,6 +149,9 @@ def incident_create(
         channel = Channel.PARTNER
     if category is not None and not category.is_active:
         raise ValidationError({"category": _("This category is no longer in use.")})
+    if area is not None:
+        area = area_for_case(area)
+        kecamatan, kelurahan = area.parent.name, area.name
     if call is not None:
         # Locked, so two requests opening a case on one call queue: the second is told below.
         call = Call.objects.select_for_update().get(pk=call.pk)
@@ -159,6 +169,7 @@ def incident_create(
         location_text=location_text.strip(),
         kecamatan=kecamatan.strip(),
         kelurahan=kelurahan.strip(),
+        area=area,
         latitude=latitude,
         longitude=longitude,
         category=category,
@@ -241,11 +252,38 @@ def incident_create_and_dispatch(
     return incident, dispatches
 
 
+def _with_place(incident: Incident, changes: dict[str, object]) -> dict[str, object]:
+    """The changes, with the typed place and the area kept in agreement."""
+    area = changes.get("area")
+    if isinstance(area, Area):
+        # A case keeps an area retired since; a new one must be in use.
+        if area.pk != incident.area_id:
+            area = area_for_case(area)
+        else:
+            area = Area.objects.select_related("parent").get(pk=area.pk)
+        return {**changes, "area": area, "kecamatan": area.parent.name, "kelurahan": area.name}
+    if "area" in changes or incident.area_id is None:
+        return changes
+    typed = [
+        area_search_key(str(changes.get(name, getattr(incident, name))))
+        for name in ("kecamatan", "kelurahan")
+    ]
+    current = Area.objects.select_related("parent").get(pk=incident.area_id)
+    if typed != [area_search_key(current.parent.name), current.search_name]:
+        return {**changes, "area": None}
+    return changes
+
+
 @transaction.atomic
 def incident_update(
     *, incident: Incident, actor: AbstractBaseUser, changes: dict[str, object]
 ) -> Incident:
-    """Correct a case's details; the history keeps what it said before and who changed it."""
+    """Correct a case's details; the history keeps what it said before and who changed it.
+
+    A place corrected with an ``area`` takes the area's kecamatan and kelurahan names, as at
+    creation; a kecamatan or kelurahan typed without one that no longer names the case's area
+    takes the case out of it (the typed place is the newer word).
+    """
     require_centre(actor, _("change a case's details"))
     unknown = set(changes) - CORRECTABLE_FIELDS
     if unknown:
@@ -253,7 +291,7 @@ def incident_update(
             {name: _("This field cannot be changed here.") for name in sorted(unknown)}
         )
     incident = lock_incident(incident.pk)
-    changed = apply_changes(incident, changes)
+    changed = apply_changes(incident, _with_place(incident, changes))
     if not changed:
         return incident
     if "category" in changed and not incident.category.is_active:
