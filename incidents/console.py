@@ -17,7 +17,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -39,6 +39,7 @@ from cc112.admin_errors import submit
 from cc112.moments import local_moment, utc_text
 from incidents.models import (
     OPEN_INCIDENT_STATUSES,
+    Area,
     Call,
     CallOutcome,
     Category,
@@ -125,6 +126,10 @@ class CallScreenForm(forms.Form):
     kecamatan = forms.CharField(
         label=gettext_lazy("Kecamatan"), max_length=80, required=False, widget=_text()
     )
+    # The kelurahan chosen from the gazetteer (its names then win over what was typed).
+    area = forms.ModelChoiceField(
+        queryset=Area.objects.none(), required=False, widget=forms.HiddenInput
+    )
     location_text = forms.CharField(
         label=gettext_lazy("Landmark / address"),
         max_length=255,
@@ -186,6 +191,7 @@ class CallScreenForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = Category.objects.active()
+        self.fields["area"].queryset = Area.objects.kelurahan().active()
         self.fields["agencies"].queryset = Agency.objects.partners().order_by("short_name")
 
     def clean(self) -> dict[str, Any]:
@@ -273,13 +279,17 @@ def duplicate_hints(
     user: Any,
     *,
     category: Category | None,
+    area: Area | None = None,
     kelurahan: str = "",
     latitude: Decimal | None = None,
     longitude: Decimal | None = None,
     now: datetime | None = None,
 ) -> list[Incident]:
-    """Open cases of ``category`` from the last hour in the same kelurahan, or within 500 m when
-    both have coordinates; nearest first when coordinates are known, else newest first."""
+    """Open cases of ``category`` from the last hour in the same kelurahan (the area, or its
+    name as typed), or within 500 m when both have coordinates; nearest first when coordinates
+    are known, else newest first."""
+    if area is not None:
+        kelurahan = area.name
     if category is None or not (kelurahan.strip() or latitude is not None):
         return []
     now = now or timezone.now()
@@ -293,6 +303,8 @@ def duplicate_hints(
         .select_related("category")
     )
     place = Q()
+    if area is not None:
+        place |= Q(area=area)
     if kelurahan.strip():
         place |= Q(kelurahan__iexact=kelurahan.strip())
     if latitude is not None and longitude is not None:
@@ -308,7 +320,9 @@ def duplicate_hints(
         distance = None
         if latitude is not None and incident.latitude is not None:
             distance = _metres(latitude, longitude, incident.latitude, incident.longitude)
-        same_place = kelurahan.strip() and incident.kelurahan.lower() == kelurahan.strip().lower()
+        same_place = (area is not None and incident.area_id == area.pk) or (
+            kelurahan.strip() and incident.kelurahan.lower() == kelurahan.strip().lower()
+        )
         if same_place or (distance is not None and distance <= DUPLICATE_RADIUS_M):
             incident.distance_m = distance
             found.append(incident)
@@ -368,6 +382,7 @@ def answer(request: HttpRequest, site: Any) -> HttpResponse:
                 description=data["description"],
                 caller_name=data["caller_name"],
                 caller_phone=data["caller_phone"],
+                area=data["area"],
                 kecamatan=data["kecamatan"],
                 kelurahan=data["kelurahan"],
                 latitude=data["latitude"],
@@ -469,6 +484,7 @@ def _screen(
         "map_centre": settings.CC112_MAP_CENTRE,
         "lookup_caller": reverse("admin:incidents_answer_caller"),
         "lookup_duplicates": reverse("admin:incidents_answer_duplicates"),
+        "lookup_areas": reverse("admin:incidents_answer_areas"),
     }
     return TemplateResponse(request, "incidents/console/screen.html", context, status=status)
 
@@ -488,8 +504,32 @@ def duplicates(request: HttpRequest, site: Any) -> HttpResponse:
     return TemplateResponse(request, "incidents/console/duplicates.html", {"hints": hints})
 
 
+def areas(request: HttpRequest, site: Any) -> HttpResponse:
+    """The kelurahan type-ahead: the gazetteer's kelurahan and desa matching what is typed,
+    each with its kecamatan (JSON for the screen's own list)."""
+    _require_operator(request)
+    found = Area.objects.matching(request.GET.get("q", "")[:60])
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "id": area.pk,
+                    "code": area.code,
+                    "name": area.name,
+                    "kind": area.get_kind_display(),
+                    "district": {"name": area.parent.name},
+                    "latitude": str(area.latitude) if area.latitude is not None else None,
+                    "longitude": str(area.longitude) if area.longitude is not None else None,
+                }
+                for area in found
+            ]
+        }
+    )
+
+
 class DuplicateQuery(forms.Form):
     category = forms.ModelChoiceField(queryset=Category.objects.active(), required=False)
+    area = forms.ModelChoiceField(queryset=Area.objects.kelurahan(), required=False)
     kelurahan = forms.CharField(max_length=80, required=False)
     latitude = forms.DecimalField(
         max_digits=9,
@@ -511,6 +551,7 @@ class DuplicateQuery(forms.Form):
         both = data.get("latitude") is not None and data.get("longitude") is not None
         return {
             "category": data.get("category"),
+            "area": data.get("area"),
             "kelurahan": data.get("kelurahan", ""),
             "latitude": data["latitude"] if both else None,
             "longitude": data["longitude"] if both else None,
@@ -525,6 +566,7 @@ def console_urls(site: Any) -> list:
         path("answer/", page(answer), name="incidents_answer"),
         path("answer/caller/", page(caller), name="incidents_answer_caller"),
         path("answer/duplicates/", page(duplicates), name="incidents_answer_duplicates"),
+        path("answer/areas/", page(areas), name="incidents_answer_areas"),
     ]
 
 

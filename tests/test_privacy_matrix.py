@@ -2383,6 +2383,8 @@ def _call_screen_lookup(c: Ctx, name: str) -> list[Target]:
         "admin:incidents_answer_caller": f"?caller_phone={police_case.caller_phone}",
         "admin:incidents_answer_duplicates": f"?category={police_case.category_id}"
         f"&kelurahan=Lokasi-police_only",
+        # Reference data, but the type-ahead belongs to the screen: the centre only.
+        "admin:incidents_answer_areas": "?q=batu",
     }[name]
     return [Target("lookup", reverse(name) + query, by_role(centre=OK, agency=NOT_FOUND)(c))]
 
@@ -2391,6 +2393,7 @@ REGISTRY |= {
     "admin:incidents_answer": page("screen", by_role(centre=OK, agency=NOT_FOUND)),
     "admin:incidents_answer_caller": _call_screen_lookup,
     "admin:incidents_answer_duplicates": _call_screen_lookup,
+    "admin:incidents_answer_areas": _call_screen_lookup,
     "admin:sla_clock_explain_breach": _explain_breach,
     "admin:sla_breaches": _breaches,
     "admin:sla_period_report": page("report", _EVALUATORS),

@@ -192,7 +192,8 @@ class IncidentAdmin(ServiceAdminMixin, ScopedAdmin):
                 "fields": (
                     ("reference", "status_badge"),
                     ("category", "priority"),
-                    ("received_at", "operator_name", "call_link"),
+                    ("received_at", "operator_name"),
+                    "call_link",
                 )
             },
         ),
@@ -259,6 +260,7 @@ class IncidentAdmin(ServiceAdminMixin, ScopedAdmin):
         rows = [
             tuple(name for name in row if name != "call_link") if isinstance(row, tuple) else row
             for row in case_options["fields"]
+            if row != "call_link"
         ]
         return ((case_title, {**case_options, "fields": tuple(rows)}), *fieldsets[1:])
 

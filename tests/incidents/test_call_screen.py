@@ -16,9 +16,10 @@ from django.urls import reverse
 
 from cc112.errors import DomainError
 from incidents.console import answered_token, caller_history, duplicate_hints
-from incidents.models import Call, CallOutcome, Dispatch, Incident, Priority
+from incidents.models import Area, Call, CallOutcome, Dispatch, Incident, Priority
 from incidents.phones import caller_key
 from incidents.services import (
+    areas_load,
     call_attach,
     call_record,
     incident_close,
@@ -273,3 +274,68 @@ def test_the_same_emergency_nearby_in_the_last_hour_is_hinted_and_the_call_joins
     )
     assert joined.status_code == 302
     assert here.attached_calls.get().answered_at == T0
+
+
+def test_the_kelurahan_comes_from_the_gazetteer_with_its_kecamatan(world, now):
+    areas_load()
+    category = CategoryFactory(code="KBK")
+    category.suggested_agencies.set([world.police])
+    operator = client_of(world.operator)
+
+    offered = operator.get(reverse("admin:incidents_answer_areas"), {"q": "batu mer"}).json()
+    first = offered["results"][0]
+    assert (first["name"], first["district"]["name"]) == ("Batu Merah", "Sirimau")
+    batu_merah = Area.objects.get(pk=first["id"])
+
+    screen = operator.get(reverse(ANSWER))
+    sent = operator.post(
+        reverse(ANSWER),
+        {
+            "token": token_of(screen),
+            "area": batu_merah.pk,
+            "kelurahan": "batu merah",  # as typed; the chosen area's names win
+            "kecamatan": "",
+            "location_text": "Pasar",
+            "category": category.pk,
+            "description": "Kebakaran kios",
+            "agencies": [world.police.pk],
+        },
+    )
+
+    assert sent.status_code == 302
+    incident = Incident.objects.get()
+    assert (incident.area, incident.kelurahan, incident.kecamatan) == (
+        batu_merah,
+        "Batu Merah",
+        "Sirimau",
+    )
+    # A second call about it, placed by the area alone, is hinted the open case.
+    assert duplicate_hints(world.operator, category=category, area=batu_merah) == [incident]
+    hinted = operator.get(
+        reverse("admin:incidents_answer_duplicates"),
+        {"category": category.pk, "area": batu_merah.pk},
+    )
+    assert incident.reference in hinted.content.decode()
+
+
+def test_a_kecamatan_is_no_place_for_a_case(world, now):
+    areas_load()
+    sirimau = Area.objects.get(code="81.71.02")
+    operator = client_of(world.operator)
+    screen = operator.get(reverse(ANSWER))
+
+    refused = operator.post(
+        reverse(ANSWER),
+        {
+            "token": token_of(screen),
+            "area": sirimau.pk,
+            "location_text": "Pasar",
+            "category": CategoryFactory().pk,
+            "description": "Kebakaran",
+            "agencies": [world.police.pk],
+        },
+    )
+
+    assert refused.status_code == 400
+    assert Incident.objects.count() == 0
+    assert "Pasar" in refused.content.decode()  # what was typed is kept

@@ -79,6 +79,7 @@
   const kelurahan = $("id_kelurahan");
   const kecamatan = $("id_kecamatan");
   const options = $("kelurahan-options");
+  const areaId = $("id_area");
   const lookup = form.dataset.areaLookup;
   let found = [];
   let active = -1;
@@ -98,6 +99,7 @@
   const choose = (i) => {
     const area = found[i];
     if (!area) return;
+    areaId.value = area.id;
     kelurahan.value = area.district ? area.name : "";
     kecamatan.value = area.district ? area.district.name : area.name;
     // The gazetteer filled it: Tab goes on to the landmark (typing a kelurahan again puts the
@@ -116,6 +118,7 @@
     kelurahan.addEventListener("input", () => {
       clearTimeout(pending);
       kecamatan.tabIndex = 0;
+      areaId.value = "";  // typed again: no longer the area chosen
       const q = kelurahan.value.trim();
       if (q.length < 2) { found = []; closeOptions(); return; }
       pending = setTimeout(async () => {
