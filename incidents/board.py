@@ -120,9 +120,22 @@ def _epoch_ms(moment: datetime) -> int:
 # --- Clocks as the browser counts them ---------------------------------------------------------
 
 
+CHASED_KINDS = [kind for kind in ClockKind if kind not in CASE_KINDS]
+# A clock's step, short enough for a board's cell (its full name is the cell's tooltip).
+SHORT_STEPS = {
+    ClockKind.DISPATCH: "T0→T1",
+    ClockKind.ACKNOWLEDGE: "T1→T2",
+    ClockKind.ON_SCENE: "T1→T3",
+    ClockKind.RESOLVE: "T1→T4",
+    ClockKind.HANDLING: "T0→T4",
+    ClockKind.CLOSURE: gettext_lazy("T0→closed"),
+}
+
+
 class ClockPart(TypedDict):
     whose: str
     kind: str
+    step: str
     due_ms: int
     amber_ms: int
     due: str
@@ -137,6 +150,7 @@ def clock_part(clock: Clock, calendars: dict[str, Any]) -> ClockPart:
     return {
         "whose": whose(clock),
         "kind": ClockKind(clock.kind).label,
+        "step": str(SHORT_STEPS[ClockKind(clock.kind)]),
         "due_ms": _epoch_ms(clock.due_at),
         "amber_ms": _epoch_ms(amber),
         "due": local_moment(clock.due_at),
@@ -218,7 +232,8 @@ class BoardFilter(forms.Form):
 
 def board_rows(user: Any, board_filter: BoardFilter) -> dict[str, Any]:
     """Open cases the user sees, nearest running deadline first (those with no running clock
-    last), each with its running clocks, its agencies and the highest escalation level reached.
+    last), each with its running clocks (those someone must answer: not the case's own
+    handling times), its agencies and the highest escalation level reached.
 
     Four queries: the cases, their number, their running clocks, their open dispatches.
     """
@@ -234,7 +249,8 @@ def board_rows(user: Any, board_filter: BoardFilter) -> dict[str, Any]:
     ids = [incident.pk for incident in shown]
     calendars: dict[str, Any] = {}
     clocks: dict[int, list[ClockPart]] = {}
-    for clock in _running_clocks(user, incident_id__in=ids):
+    # The case's own handling times are measured for the reports, never chased: not here.
+    for clock in _running_clocks(user, incident_id__in=ids, kind__in=CHASED_KINDS):
         clocks.setdefault(clock.incident_id, []).append(clock_part(clock, calendars))
     agencies: dict[int, list[Dispatch]] = {}
     for dispatch in (

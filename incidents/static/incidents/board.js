@@ -141,7 +141,7 @@
         const count = document.getElementById("map-count");
         if (count) count.textContent = `${points.length} / ${target.querySelectorAll(".cc112-row").length}`;
         if (points.length && !fitted) {
-          map.fitBounds(points, { maxZoom: 15, padding: [20, 20] });
+          map.fitBounds(points, { maxZoom: 15, padding: [20, 20], animate: false });
           fitted = true;
         }
       },
@@ -211,7 +211,7 @@
     const state = document.getElementById("alerts-state");
     if (!state) return;
     const permission = "Notification" in window ? window.Notification.permission : "unsupported";
-    state.textContent = permission === "granted" ? "🔔" : permission === "denied" ? "🔕" : "";
+    state.textContent = state.dataset[permission] || "";
     state.dataset.permission = permission;
   }
   function wakeAudio() {
