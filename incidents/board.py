@@ -21,13 +21,15 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
+from django.core.cache import cache
 from django.db.models import Exists, F, Max, Min, OuterRef, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
@@ -52,6 +54,8 @@ from sla.services.clocks import calendar_of
 # The board shows this many open cases, nearest deadline first; a centre with more says so.
 BOARD_LIMIT = 300
 INBOX_LIMIT = 200
+# A board's rows rendered for one marker version serve the other boards asking for it.
+BOARD_CACHE_SECONDS = 30
 # A clock turns amber at this share of its target.
 AMBER_SHARE = 0.75
 # A page's marker token: as long as a shift and a half, then the page reloads for a new one.
@@ -309,11 +313,23 @@ def board(request: HttpRequest, site: Any) -> HttpResponse:
 
 
 def board_fragment(request: HttpRequest, site: Any) -> HttpResponse:
-    """The board's rows, fetched again when its marker moved."""
+    """The board's rows, fetched again when its marker moved.
+
+    Every open board asks for them at the same moment after a change, and the centre sees
+    every case, so the rows are the same for all of its boards with the same filters: they are
+    rendered once per marker version, filters and language, and kept in the cache for the
+    others. The version is read before the rows, so rows kept under a version are at least as
+    new as it; a later change moves the version and misses the cache.
+    """
     if not may_watch_board(request.user):
         raise Http404
-    context = {**_board_context(request), "now_ms": _epoch_ms(timezone.now())}
-    return TemplateResponse(request, "incidents/board/rows.html", context)
+    filters = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:16]
+    key = f"cc112.board.{pulse_version(CENTRE)}.{get_language()}.{filters}"
+    html = cache.get(key)
+    if html is None:
+        html = render_to_string("incidents/board/rows.html", _board_context(request), request)
+        cache.set(key, html, BOARD_CACHE_SECONDS)
+    return HttpResponse(html)
 
 
 def _live_page(request: HttpRequest, key: str, rows_url: str) -> dict[str, Any]:

@@ -327,3 +327,16 @@ def test_each_new_dispatch_tells_the_agencys_members_in_the_portal(world, now):
     # The sidebar's unread count, and the list, read them.
     page = client_of(world.police_staff).get(reverse("admin:sla_notification_changelist"))
     assert page.status_code == 200 and case.reference in page.content.decode()
+
+
+def test_boards_share_the_rows_of_one_version_and_a_change_renders_them_again(world, now):
+    case = make_incident(world.operator)
+    first, second = client_of(world.operator), client_of(world.supervisor)
+    first.get(reverse(BOARD_ROWS))
+    second.get(reverse(BOARD_ROWS))  # its session and membership
+    with CaptureQueriesContext(connection) as cached:
+        html = second.get(reverse(BOARD_ROWS)).content.decode()
+    assert case.reference in html
+    assert not [q for q in cached if "incidents_incident" in q["sql"]], "rendered again"
+    later = make_incident(world.operator)
+    assert later.reference in second.get(reverse(BOARD_ROWS)).content.decode()
