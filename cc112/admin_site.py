@@ -11,10 +11,11 @@ from unfold.sites import UnfoldAdminSite
 
 class Cc112AdminSite(UnfoldAdminSite):
     def get_urls(self) -> list:
+        from incidents.board import board_urls
         from incidents.console import console_urls
         from sla.report_pages import report_urls
 
-        return console_urls(self) + report_urls(self) + super().get_urls()
+        return console_urls(self) + board_urls(self) + report_urls(self) + super().get_urls()
 
     def search(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None

@@ -319,6 +319,19 @@ UNFOLD = {
                         "permission": "incidents.console.may_open_call_screen",
                     },
                     {
+                        "title": _("Case board"),
+                        "icon": "dashboard",
+                        "link": reverse_lazy("admin:incidents_board"),
+                        "permission": "incidents.board.may_open_board",
+                    },
+                    {
+                        "title": _("Inbox"),
+                        "icon": "inbox",
+                        "link": reverse_lazy("admin:incidents_inbox"),
+                        "badge": "incidents.board.inbox_badge",
+                        "permission": "incidents.board.may_open_agency_inbox",
+                    },
+                    {
                         "title": _("Cases"),
                         "icon": "emergency",
                         "link": reverse_lazy("admin:incidents_incident_changelist"),

@@ -1,4 +1,5 @@
-"""What partners' webhooks say about a case, and the calls the case services make to say it.
+"""What partners' webhooks and the live pages hear of a case, and the calls the case services
+make to say it.
 
 Payloads are thin: the case's reference, status, priority and category, never the caller, the
 description or the location. A partner fetches the rest through the API with its own key, which
@@ -23,6 +24,7 @@ from agencies.webhooks import (
     webhooks_emit_occurrences,
 )
 from incidents.models import Dispatch, Incident, IncidentGroupObjectPermission
+from incidents.pulse import pulse_bump
 from incidents.querysets import _view_incident_permission
 
 if TYPE_CHECKING:
@@ -112,7 +114,9 @@ def cases_seen_by_groups(
 
 
 def emit_dispatches_created(dispatches: list[Dispatch]) -> None:
-    """dispatch.created for each new dispatch, to its agency and the centre."""
+    """dispatch.created for each new dispatch, to its agency and the centre; the board and
+    those agencies' inboxes change."""
+    pulse_bump(agencies=[dispatch.agency_id for dispatch in dispatches])
     subscribers = webhook_subscribers(WebhookEvent.DISPATCH_CREATED)
     if not subscribers or not dispatches:
         return
@@ -130,14 +134,32 @@ def emit_dispatches_created(dispatches: list[Dispatch]) -> None:
 
 def emit_case_changed(incident: Incident, *, closed: bool = False) -> None:
     """incident.closed when the case was just closed, incident.updated for any other change
-    (its status, or a correction of its details)."""
+    (its status, or a correction of its details). The board changes, and so do the inboxes
+    of the agencies still working on the case."""
+    pulse_bump(agencies=incident.dispatches.open().values_list("agency_id", flat=True))
     event = WebhookEvent.INCIDENT_CLOSED if closed else WebhookEvent.INCIDENT_UPDATED
     webhooks_emit(event, incident=incident)
 
 
+def emit_case_opened(incident: Incident) -> None:
+    """A new case is on the board (no agency has it yet: no webhook, no inbox)."""
+    pulse_bump()
+
+
+def emit_dispatch_changed(dispatch: Dispatch) -> None:
+    """An agency's step on its dispatch, or the centre's cancelling of it: the board and that
+    agency's inbox change, whether or not the case's own status moved with it."""
+    pulse_bump(agencies=[dispatch.agency_id])
+
+
 def emit_escalations(fired: Iterable[tuple[Escalation, Clock]]) -> None:
     """dispatch.escalated for the rungs fired on dispatches' clocks, a sweep's batch at once:
-    no query without such a rung, one when nobody subscribes, four when someone does."""
+    no query without such a rung, one when nobody subscribes, four when someone does. The board
+    shows the level reached, and each agency's inbox its own clocks': their markers move once
+    for the batch."""
+    fired = list(fired)
+    if fired:
+        pulse_bump(agencies=[clock.agency_id for _escalation, clock in fired])
     rungs = [(escalation, clock) for escalation, clock in fired if clock.dispatch_id is not None]
     if not rungs:
         return

@@ -586,6 +586,27 @@ class ReferenceSequence(models.Model):
         return f"{self.key}: {self.last_value}"
 
 
+class Pulse(models.Model):
+    """A live page's change marker: one row for the centre's board, one per agency's inbox.
+
+    Every change a board or an inbox shows moves its row's ``version`` in the change's own
+    transaction (``incidents.pulse``); the open pages ask for the version every second, one
+    primary-key read, and fetch their rows again only when it moved. An agency's row moves only
+    for its own dispatches, so its timing tells nothing of another agency's cases.
+    """
+
+    key = models.CharField(max_length=32, primary_key=True)
+    version = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("change marker")
+        verbose_name_plural = _("change markers")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.version}"
+
+
 class IncidentGroupObjectPermission(GroupObjectPermissionBase):
     """Guardian's record that an agency (through its group) may see a case.
 

@@ -40,6 +40,7 @@ from sla.presentation import (
     CLOCK_STATE_COLOURS,
     breach_reason_of,
     clock_verdict,
+    dispatch_headline,
     duration_text,
     escalation_headline,
     late_firing,
@@ -55,6 +56,7 @@ EMAIL_STATUS_COLOURS = {
     EmailStatus.FAILED: "danger",
     EmailStatus.NO_ADDRESS: "",
     EmailStatus.WITHDRAWN: "",
+    EmailStatus.IN_APP: "",
 }
 
 
@@ -269,7 +271,12 @@ class NotificationAdmin(ReadOnlyScopedAdmin):
 
     list_display = ("created_at", "case", "headline", "audience", "read_label", "email_label")
     list_filter = ("audience", "email_status")
-    list_select_related = ("incident", "escalation__clock__agency", "escalation__clock__operator")
+    list_select_related = (
+        "incident__category",
+        "escalation__clock__agency",
+        "escalation__clock__operator",
+        "dispatch__agency",
+    )
     fields = (
         "created_at",
         "case",
@@ -289,6 +296,8 @@ class NotificationAdmin(ReadOnlyScopedAdmin):
 
     @display(description=_("what"))
     def headline(self, obj: Notification) -> str:
+        if obj.escalation_id is None:
+            return dispatch_headline(obj.dispatch)
         return escalation_headline(obj.escalation, obj.escalation.clock)
 
     @display(description=_("read"), label={"unread": "warning", "read": ""})

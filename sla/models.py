@@ -451,6 +451,8 @@ class Audience(models.TextChoices):
     AGENCY_HEAD = "agency_head", _("Agency head")
     SUPERVISOR = "supervisor", _("112 shift supervisor")
     COORDINATOR = "coordinator", _("112 coordinator")
+    # Told of a new dispatch to one's agency, not of an escalation.
+    AGENCY = "agency", _("Member of the agency the case was sent to")
 
 
 class EmailStatus(models.TextChoices):
@@ -460,10 +462,13 @@ class EmailStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
     NO_ADDRESS = "no_address", _("No email address")
     WITHDRAWN = "withdrawn", _("Not sent: the case is no longer theirs to see")
+    # A new dispatch is told in the portal (the inbox rings); an email would come after it.
+    IN_APP = "in_app", _("Not emailed: told in the portal")
 
 
 class Notification(models.Model):
-    """One person told of one escalation: read in the portal, and sent by email (the outbox)."""
+    """One person told of one escalation (read in the portal, and sent by email through the
+    outbox), or of a new dispatch to their agency (in the portal only)."""
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -474,8 +479,18 @@ class Notification(models.Model):
     escalation = models.ForeignKey(
         Escalation,
         on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="notifications",
         verbose_name=_("escalation"),
+    )
+    dispatch = models.ForeignKey(
+        Dispatch,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("dispatch"),
     )
     incident = models.ForeignKey(
         Incident, on_delete=models.CASCADE, related_name="+", verbose_name=_("case")
@@ -510,6 +525,16 @@ class Notification(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["escalation", "recipient"], name="one_notification_per_recipient"
+            ),
+            models.UniqueConstraint(
+                fields=["dispatch", "recipient"],
+                condition=Q(dispatch__isnull=False),
+                name="one_dispatch_notification_per_recipient",
+            ),
+            models.CheckConstraint(
+                condition=Q(escalation__isnull=False, dispatch__isnull=True)
+                | Q(escalation__isnull=True, dispatch__isnull=False),
+                name="notification_of_escalation_or_dispatch",
             ),
         ]
 

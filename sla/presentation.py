@@ -86,6 +86,19 @@ def escalation_headline(escalation: Escalation, clock: Clock) -> str:
     return f"{headline} {late[:1].upper()}{late[1:]}." if late else headline
 
 
+def dispatch_headline(dispatch: Any) -> str:
+    """What an agency's members are told of a new dispatch to it."""
+    incident = dispatch.incident
+    place = ", ".join(part for part in (incident.kelurahan, incident.kecamatan) if part)
+    return _("New case for %(agency)s: %(category)s, %(priority)s%(place)s, sent %(at)s.") % {
+        "agency": dispatch.agency.short_name,
+        "category": incident.category.name,
+        "priority": incident.get_priority_display(),
+        "place": f" — {place}" if place else "",
+        "at": local_moment(dispatch.dispatched_at),
+    }
+
+
 def late_grace() -> timedelta:
     """How late a rung may fire and still be on time: the sweep runs every few seconds."""
     return max(timedelta(seconds=5), 2 * timedelta(seconds=settings.CC112_SLA_SWEEP_SECONDS))

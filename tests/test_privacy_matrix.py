@@ -221,6 +221,8 @@ class Data:
 # Those the escalation ladder tells (DOMAIN.md's: supervisor at levels 1 and 2, the agency head
 # at level 2, the coordinator at level 3); the others are told nothing.
 NOTIFIED = ("supervisor", "coordinator", "police_head")
+# Every member of an agency is told in the portal of each new dispatch to it.
+TOLD_OF_DISPATCHES = ("police_staff", "police_head", "health_staff")
 
 
 def build_data(world: World) -> Data:
@@ -347,23 +349,32 @@ def build_data(world: World) -> Data:
 
     case_of = {c.incident.pk: key for key, c in cases.items()}
     notifications: dict[str, list[Notification]] = {}
-    for persona in NOTIFIED:
-        mine = list(
+    told = 0
+    for persona in dict.fromkeys(NOTIFIED + TOLD_OF_DISPATCHES):
+        every = list(
             Notification.objects.filter(recipient=getattr(world, persona))
-            .select_related("escalation__clock")
+            .select_related("escalation__clock", "dispatch__agency")
             .order_by("pk")
         )
-        assert mine, f"the ladder told {persona} nothing"
+        told += len(every)
+        ladder = [n for n in every if n.escalation_id is not None]
+        assert ladder or persona not in NOTIFIED, f"the ladder told {persona} nothing"
         # A notification's page shows its case: the ladder tells no one of a case they cannot see.
-        told_of = {case_of[n.incident_id] for n in mine}
+        told_of = {case_of[n.incident_id] for n in ladder}
         hidden = set() if "*" in SEES[persona] else told_of - SEES[persona]
         assert not hidden, f"{persona} was told of cases hidden from them: {hidden}"
+        # Told of a new dispatch that was cancelled since: gone with the case (visible_to).
+        mine = [n for n in every if "*" in SEES[persona] or case_of[n.incident_id] in SEES[persona]]
+        assert any(n.dispatch_id for n in mine) == (persona in TOLD_OF_DISPATCHES), persona
         notifications[persona] = mine
-        for n in mine:
-            clock = labels[("clock", n.escalation.clock_id)]
-            labels[("notification", n.pk)] = f"{persona}:{clock}/L{n.escalation.level}"
-    told = sum(len(mine) for mine in notifications.values())
-    assert Notification.objects.count() == told, "the ladder told someone outside NOTIFIED"
+        for n in every:
+            if n.escalation_id is not None:
+                clock = labels[("clock", n.escalation.clock_id)]
+                label = f"{persona}:{clock}/L{n.escalation.level}"
+            else:
+                label = f"{persona}:{labels[('dispatch', n.dispatch_id)]}/new"
+            labels[("notification", n.pk)] = label
+    assert Notification.objects.count() == told, "someone outside NOTIFIED was told"
     evaluations = build_evaluations(world)
     labels |= {("evaluation", e.pk): variant for variant, e in evaluations.items()}
     return Data(world, category, cases, prank, labels, notifications, evaluations)
@@ -2389,7 +2400,69 @@ def _call_screen_lookup(c: Ctx, name: str) -> list[Target]:
     return [Target("lookup", reverse(name) + query, by_role(centre=OK, agency=NOT_FOUND)(c))]
 
 
+def _board_rows(c: Ctx, name: str) -> list[Target]:
+    """The board's rows: the centre's, filtered by agency, category, kecamatan and priority;
+    404 for an agency (it has the inbox), with any filter."""
+    expect = by_role(centre=OK, agency=NOT_FOUND)(c)
+    health_case = c.data.cases["health_only"].incident
+    return [
+        Target("rows", reverse(name), expect),
+        Target("by_agency", query(name, agency=c.data.world.health.pk), expect),
+        Target("by_category", query(name, category=c.data.category.pk), expect),
+        Target("by_kecamatan", query(name, kecamatan=health_case.kecamatan), expect),
+        Target("by_priority", query(name, priority=health_case.priority), expect),
+        Target("bad_filter", query(name, priority="x", agency=MISSING), expect),
+    ]
+
+
+def _inbox_acknowledge(c: Ctx, name: str) -> list[Target]:
+    """Acknowledging from the inbox: a POST only (405 to a GET, whatever the id); an agency's
+    own dispatches only; another agency's, even on a case both work on, is 404 like a missing
+    one, and so is every dispatch for the centre (it has no inbox)."""
+    logged_out = c.role == "nobody"
+    get = LOGIN if logged_out else NOT_ALLOWED
+    refused = LOGIN if logged_out else NOT_FOUND
+    targets = [
+        Target(
+            "missing", reverse(name, args=(MISSING,)), get, (MISSING,), post={}, post_expect=refused
+        )
+    ]
+    for obj in c.objects("dispatch"):
+        url = reverse(name, args=(obj.pk,))
+        own = c.role == "agency" and obj.variant == "own"
+        same = None if obj.seen else "missing"
+        if own:  # theirs to acknowledge (already acknowledged: refused, nothing written)
+            targets.append(Target(obj.variant, url, get, (obj.pk,), same))
+        else:
+            targets.append(
+                Target(obj.variant, url, get, (obj.pk,), same, post={}, post_expect=refused)
+            )
+    return targets
+
+
+def _pulse(c: Ctx, name: str) -> list[Target]:
+    """The live pages' marker: only with the token its page handed to this session (tested in
+    tests/incidents/test_board.py); without one, or with another session's, 404 for everyone,
+    logged in or not."""
+    from django.core import signing
+
+    from incidents.board import TOKEN_SALT
+
+    others = signing.dumps({"k": "centre", "s": "not-this-session"}, salt=TOKEN_SALT)
+    return [
+        Target("no_token", reverse(name), NOT_FOUND),
+        Target("other_sessions_token", query(name, t=others), NOT_FOUND),
+        Target("altered_token", query(name, t=others[:-3] + "abc"), NOT_FOUND),
+    ]
+
+
 REGISTRY |= {
+    "admin:incidents_board": page("board", by_role(centre=OK, agency=NOT_FOUND)),
+    "admin:incidents_board_rows": _board_rows,
+    "admin:incidents_inbox": page("inbox", by_role(centre=NOT_FOUND, agency=OK)),
+    "admin:incidents_inbox_rows": page("rows", by_role(centre=NOT_FOUND, agency=OK)),
+    "admin:incidents_inbox_acknowledge": _inbox_acknowledge,
+    "admin:incidents_pulse": _pulse,
     "admin:incidents_answer": page("screen", by_role(centre=OK, agency=NOT_FOUND)),
     "admin:incidents_answer_caller": _call_screen_lookup,
     "admin:incidents_answer_duplicates": _call_screen_lookup,

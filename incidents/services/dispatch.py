@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from agencies.models import Agency
 from cc112.errors import DomainError
 from cc112.history import attribute
-from incidents.events import emit_dispatches_created
+from incidents.events import emit_dispatch_changed, emit_dispatches_created
 from incidents.models import Dispatch, DispatchStatus, Incident
 from incidents.services._common import (
     event_time,
@@ -29,6 +29,7 @@ from sla.services import (
     clocks_hold,
     clocks_start_for_dispatches,
     clocks_stop_dispatch_clock,
+    notifications_for_dispatches,
 )
 
 if TYPE_CHECKING:
@@ -102,6 +103,7 @@ def incident_dispatch(
         clocks_stop_dispatch_clock(incident, at, answered=True)
     # A first dispatch always moves the case from received, which saves first_dispatched_at.
     incident_follow_dispatches(incident=incident, actor=actor, at=at, reason=reason)
+    notifications_for_dispatches(dispatches)
     emit_dispatches_created(dispatches)
     return dispatches
 
@@ -175,6 +177,7 @@ def _step(
         at=at,
         reason=f"{dispatch.agency.short_name}: {reason}",
     )
+    emit_dispatch_changed(dispatch)
     return dispatch
 
 

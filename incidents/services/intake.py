@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from agencies.access import acts_for_centre, agency_of, may_report_cases
 from cc112.errors import ActionForbidden, DomainError
 from cc112.history import apply_changes, attribute
-from incidents.events import emit_case_changed
+from incidents.events import emit_case_changed, emit_case_opened
 from incidents.models import (
     Area,
     Call,
@@ -197,6 +197,7 @@ def incident_create(
     if reporter is not None:
         access_sync_agency(incident=incident, agency=reporter)
     clocks_start_for_case(incident)
+    emit_case_opened(incident)
     return incident
 
 

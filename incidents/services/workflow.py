@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from cc112.errors import DomainError
 from cc112.history import attribute
-from incidents.events import emit_case_changed
+from incidents.events import emit_case_changed, emit_dispatch_changed
 from incidents.models import Dispatch, DispatchStatus, Incident, IncidentStatus
 from incidents.services._common import event_time, lock_incident, require_centre
 from incidents.services.access import access_sync_agency
@@ -104,9 +104,11 @@ def incident_cancel(
     check_incident_transition(incident.status, IncidentStatus.CANCELLED)
     clocks_hold(incident=incident)
     at = event_time(at, not_before=incident.received_at, field="at")
+    cancelled = []
     for dispatch in (
         incident.dispatches.open().select_for_update(of=("self",)).select_related("agency")
     ):
+        cancelled.append(dispatch)
         check_dispatch_transition(dispatch.status, DispatchStatus.CANCELLED)
         dispatch.status = DispatchStatus.CANCELLED
         dispatch.closed_at = at
@@ -120,6 +122,8 @@ def incident_cancel(
     incident.closed_at = at
     incident.closed_by = actor
     _move(incident, IncidentStatus.CANCELLED, actor=actor, reason="cancelled: " + reason.strip())
+    for dispatch in cancelled:  # gone from each agency's inbox
+        emit_dispatch_changed(dispatch)
     return incident
 
 

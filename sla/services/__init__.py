@@ -21,6 +21,7 @@ from sla.services.evaluations import (
 )
 from sla.services.notifications import (
     notification_email_send,
+    notifications_for_dispatches,
     notifications_mark_read,
     outbox_pending_ids,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "evaluation_score",
     "evaluation_submit",
     "notification_email_send",
+    "notifications_for_dispatches",
     "notifications_mark_read",
     "outbox_pending_ids",
     "target_for",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -13,8 +15,13 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from sla.models import EmailStatus, Notification
+from agencies.models import AGENCY_ROLES, Membership
+from cc112.bulk import rows_insert
+from sla.models import Audience, EmailStatus, Notification
 from sla.presentation import escalation_headline
+
+if TYPE_CHECKING:
+    from incidents.models import Dispatch
 
 # After this many tries an address is given up on; the portal still shows the notification.
 MAX_EMAIL_ATTEMPTS = 6
@@ -40,6 +47,50 @@ def _is_transient(error: Exception) -> bool:
     if isinstance(error, smtplib.SMTPException):
         return False
     return isinstance(error, OSError)  # ConnectionError, TimeoutError, DNS failures
+
+
+# A new dispatch as its notifications are written (unread, in the portal only).
+DISPATCH_NOTIFICATION_COLUMNS = (
+    "recipient",
+    "dispatch",
+    "incident",
+    "audience",
+    "created_at",
+    "email_attempts",
+    "email_error",
+    "email_status",
+)
+
+
+def notifications_for_dispatches(dispatches: Sequence[Dispatch]) -> list[int]:
+    """Tell each active member of each agency of its new dispatch, in the portal; their ids.
+
+    Called by the dispatch service in its transaction: the dispatch and its notifications
+    commit together. Two queries however many agencies and members: who they are, and one
+    insert. Partner systems' accounts (API keys) are members too, but read no portal.
+    """
+    if not dispatches:
+        return []
+    members: dict[int, list[int]] = {}
+    for agency_id, user_id in (
+        Membership.objects.active()
+        .filter(
+            agency_id__in={d.agency_id for d in dispatches},
+            role__in=AGENCY_ROLES,
+            user__is_active=True,
+            user__api_key__isnull=True,
+        )
+        .order_by("user_id")
+        .values_list("agency_id", "user_id")
+    ):
+        members.setdefault(agency_id, []).append(user_id)
+    now = timezone.now()
+    rows = [
+        (user_id, d.pk, d.incident_id, Audience.AGENCY, now, 0, "", EmailStatus.IN_APP)
+        for d in dispatches
+        for user_id in members.get(d.agency_id, [])
+    ]
+    return rows_insert(Notification, DISPATCH_NOTIFICATION_COLUMNS, rows)
 
 
 def notification_email_send(notification_id: int) -> str:

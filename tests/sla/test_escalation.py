@@ -8,6 +8,7 @@ import threading
 import pytest
 from django.core import mail
 from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone, translation
 
 from agencies.models import AgencyKind, Membership, Role, WorkingHours
@@ -39,6 +40,13 @@ from sla.tasks import sweep_escalations
 from tests.factories import AgencyFactory, make_dispatched_incident, make_incident, make_member
 from tests.servers import require_postgres
 from tests.sla.frozen import T0, WIT
+
+
+def ladder_notifications() -> QuerySet:
+    """The escalation ladder's notifications (each new dispatch also tells its agency's members
+    in the portal: tests/incidents/test_board.py)."""
+    return Notification.objects.filter(escalation__isnull=False)
+
 
 K = ClockKind
 A = Audience
@@ -74,7 +82,7 @@ def test_a_sweep_before_the_target_fires_nothing(police_case, after):
     assert escalations_fire_due() == 0
 
     assert not Escalation.objects.exists()
-    assert not Notification.objects.exists()
+    assert not ladder_notifications().exists()
 
 
 def test_at_the_target_level_one_tells_the_duty_officer_and_the_supervisor_once(police_case, after):
@@ -93,7 +101,7 @@ def test_at_the_target_level_one_tells_the_duty_officer_and_the_supervisor_once(
     after(seconds=89)
     assert escalations_fire_due() == 0
     assert Escalation.objects.count() == 1
-    assert Notification.objects.count() == 2
+    assert ladder_notifications().count() == 2
 
 
 def test_at_150_percent_level_two_tells_the_agency_head_and_the_supervisor(police_case, after):
@@ -142,7 +150,7 @@ def test_a_sweep_that_runs_late_fires_every_rung_passed_each_once(police_case, a
         (3, T0 + 120 * SECOND),
     ]
     assert clock.flagged_for_evaluation
-    assert Notification.objects.count() == 5
+    assert ladder_notifications().count() == 5
 
 
 def test_a_clock_stopped_before_its_target_never_escalates(world, police_case, after):
@@ -482,7 +490,7 @@ def test_emails_go_out_only_once_the_escalation_is_committed(
     with django_capture_on_commit_callbacks(execute=False) as pending:
         escalations_fire_due()
     assert mail.outbox == []
-    assert set(Notification.objects.values_list("email_status", flat=True)) == {"pending"}
+    assert set(ladder_notifications().values_list("email_status", flat=True)) == {"pending"}
 
     for callback in pending:
         callback()
@@ -491,7 +499,7 @@ def test_emails_go_out_only_once_the_escalation_is_committed(
         "police_duty@example.org",
         "supervisor@example.org",
     ]
-    assert set(Notification.objects.values_list("email_status", flat=True)) == {"sent"}
+    assert set(ladder_notifications().values_list("email_status", flat=True)) == {"sent"}
 
 
 def test_a_person_without_an_email_address_is_told_in_the_portal_only(
@@ -504,7 +512,7 @@ def test_a_person_without_an_email_address_is_told_in_the_portal_only(
     with django_capture_on_commit_callbacks(execute=True):
         escalations_fire_due()
 
-    assert Notification.objects.get(recipient=duty_officer).email_status == "no_address"
+    assert ladder_notifications().get(recipient=duty_officer).email_status == "no_address"
     assert [m.to for m in mail.outbox] == [["supervisor@example.org"]]
 
 
@@ -587,8 +595,10 @@ def test_concurrent_sweeps_fire_each_rung_of_each_clock_exactly_once(world):
     assert {clock for clock, _level in rungs} == set(due)
     assert not Clock.objects.filter(next_escalation_at__isnull=False).exists()
     # Every rung told its people once, and every email left once.
-    assert Notification.objects.count() == 900
-    assert set(Notification.objects.values_list("email_status", "email_attempts")) == {("sent", 1)}
+    assert ladder_notifications().count() == 900
+    assert set(ladder_notifications().values_list("email_status", "email_attempts")) == {
+        ("sent", 1)
+    }
     assert len(mail.outbox) == 900
 
 

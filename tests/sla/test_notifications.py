@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core import mail
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import translation
 
@@ -28,6 +29,13 @@ from sla.tasks import sweep_outbox
 from tests.factories import make_dispatched_incident
 from tests.sla.frozen import T0
 
+
+def ladder_notifications() -> QuerySet:
+    """The escalation ladder's notifications (each new dispatch also tells its agency's members
+    in the portal: tests/incidents/test_board.py)."""
+    return Notification.objects.filter(escalation__isnull=False)
+
+
 # The acknowledge clock of a P1 dispatch at T0 reaches level 1 a minute later.
 FIRED_AT = T0 + dt.timedelta(seconds=60)
 
@@ -42,7 +50,7 @@ def escalated(world, duty_officer, after):  # type: ignore[no-untyped-def]
 
 
 def notification_for(user) -> Notification:  # type: ignore[no-untyped-def]
-    return Notification.objects.get(recipient=user)
+    return ladder_notifications().get(recipient=user)
 
 
 class RefusingMailServer:
@@ -295,31 +303,31 @@ def test_sent_failed_and_addressless_emails_stay_out_of_the_outbox(
 
 
 def test_each_person_sees_only_what_was_sent_to_them(world, duty_officer, escalated):
-    assert [n.recipient for n in Notification.objects.visible_to(world.supervisor)] == [
+    assert [n.recipient for n in ladder_notifications().visible_to(world.supervisor)] == [
         world.supervisor
     ]
-    assert [n.recipient for n in Notification.objects.visible_to(duty_officer)] == [duty_officer]
-    assert not Notification.objects.visible_to(world.police_head).exists()
-    assert not Notification.objects.visible_to(AnonymousUser()).exists()
+    assert [n.recipient for n in ladder_notifications().visible_to(duty_officer)] == [duty_officer]
+    assert not ladder_notifications().visible_to(world.police_head).exists()
+    assert not ladder_notifications().visible_to(AnonymousUser()).exists()
 
 
 def test_an_alert_goes_away_with_the_case_when_the_dispatch_is_cancelled(
     world, duty_officer, escalated
 ):
-    assert Notification.objects.visible_to(duty_officer).count() == 1
+    assert ladder_notifications().visible_to(duty_officer).count() == 1
     dispatch = escalated.dispatches.get()
 
     dispatch_cancel(dispatch=dispatch, actor=world.operator, reason="Salah instansi")
 
-    assert not Notification.objects.visible_to(duty_officer).exists()
-    assert Notification.objects.visible_to(world.supervisor).count() == 1, "the centre keeps it"
+    assert not ladder_notifications().visible_to(duty_officer).exists()
+    assert ladder_notifications().visible_to(world.supervisor).count() == 1, "the centre keeps it"
 
 
 def test_a_switched_off_account_sees_no_notifications(world, escalated):
     world.supervisor.is_active = False
     world.supervisor.save()
 
-    assert not Notification.objects.visible_to(world.supervisor).exists()
+    assert not ladder_notifications().visible_to(world.supervisor).exists()
 
 
 def test_marking_read_touches_only_the_readers_own_notifications(
@@ -340,12 +348,12 @@ def test_marking_read_touches_only_the_readers_own_notifications(
 def test_marking_all_read_marks_every_unread_one_of_the_reader(world, escalated, after):
     after(seconds=90)
     escalations_fire_due()  # level 2 tells the supervisor again
-    assert Notification.objects.visible_to(world.supervisor).unread().count() == 2
+    assert ladder_notifications().visible_to(world.supervisor).unread().count() == 2
 
     assert notifications_mark_read(user=world.supervisor) == 2
 
-    assert not Notification.objects.visible_to(world.supervisor).unread().exists()
-    assert Notification.objects.unread().filter(recipient=world.police_head).count() == 1
+    assert not ladder_notifications().visible_to(world.supervisor).unread().exists()
+    assert ladder_notifications().unread().filter(recipient=world.police_head).count() == 1
 
 
 def test_the_headline_names_the_level_the_agency_the_step_and_the_deadline(escalated):
