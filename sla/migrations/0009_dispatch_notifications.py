@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0011_pulse'),
+        ('incidents', '0010_pulse'),
         ('sla', '0008_breach_reasons'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

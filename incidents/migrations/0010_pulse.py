@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('incidents', '0008_call_screen'),
+        ('incidents', '0009_areas'),
     ]
 
     operations = [
