@@ -1,0 +1,36 @@
+"""The portal speaks Bahasa Indonesia everywhere, the libraries' own words included."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from cc112 import library_strings
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_portals_frame_is_indonesian_not_unfolds_english(world):
+    client = Client()
+    client.force_login(world.operator)
+
+    page = client.get(reverse("admin:incidents_incident_changelist")).content.decode()
+
+    assert "Cari aplikasi dan data" in page
+    assert "Semua aplikasi" in page
+    for english in ("Search apps and models", "All applications"):
+        assert english not in page
+
+
+def test_every_library_string_we_list_has_its_translation():
+    from django.utils import translation
+
+    untranslated = []
+    with translation.override("id"):
+        for source in library_strings.STRINGS:
+            text = str(source)
+            if translation.gettext(text) == text and text.strip() and "%" not in text:
+                untranslated.append(text)
+    # Words the same in both languages.
+    assert set(untranslated) <= {"%(class_name)s %(instance)s", "The API key for {} is: {}. "}
