@@ -80,7 +80,9 @@ def breach_explain(
         raise ValidationError({"explanation": _("Say what happened when the cause is “Other”.")})
     with transaction.atomic():
         clock = Clock.objects.select_for_update(of=("self",)).get(pk=clock.pk)
-        at = event_time(at, not_before=clock.due_at, field="at")
+        # A record made after the fact cannot be dated before the breach; one made now that
+        # falls before it is simply not a breach (yet).
+        at = event_time(at, not_before=clock.due_at, field="at") if at else timezone.now()
         if not is_breached(clock, at):
             raise DomainError(
                 _("This clock did not breach its target: there is nothing to explain.")

@@ -90,7 +90,9 @@
       li.id = "area-option-" + i;
       li.setAttribute("role", "option");
       li.className = "px-3 py-1 cursor-pointer" + (i === active ? " bg-primary-600 text-white" : "");
-      li.textContent = area.name + (area.district ? " — " + area.district.name : "");
+      // Two places may share a name within a kecamatan (a kelurahan and a desa): the kind tells.
+      li.textContent = area.name + (area.district ? " — " + area.district.name : "") +
+        (area.kind ? " · " + area.kind : "");
       li.addEventListener("mousedown", (e) => { e.preventDefault(); choose(i); });
       return li;
     }));
