@@ -110,7 +110,7 @@ def test_the_command_loads_a_region_and_says_what_it_did(db):
 
     call_command("load_areas", "--region", "81.71", stdout=out)
 
-    assert "81.71: 57 areas created, 0 updated, 0 unchanged" in out.getvalue()
+    assert "81.71: 57 wilayah dibuat, 0 diperbarui, 0 tidak berubah" in out.getvalue()
     with pytest.raises(CommandError, match=r"99\.99"):
         call_command("load_areas", "--region", "99.99", stdout=StringIO())
 
