@@ -8,6 +8,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.templatetags.static import static
 from django.urls import reverse_lazy
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from cc112.envconfig import (
@@ -133,7 +134,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "admin:login"
 # unfold's login form has no "next" field: someone who opens the login page itself is sent here
-# (Django's default, /accounts/profile/, does not exist).
+# (Django's default, /accounts/profile/, does not exist), which sends each person on to their
+# home (cc112.admin_site.home_of).
 LOGIN_REDIRECT_URL = "admin:index"
 GUARDIAN_RAISE_403 = False
 GUARDIAN_RENDER_403 = False
@@ -362,6 +364,13 @@ UNFOLD = {
                         "permission": lambda request: request.user.has_perm(
                             "sla.view_notification"
                         ),
+                    },
+                    {
+                        # The model index: each person's home is their live page
+                        # (cc112.admin_site.home_of), so the index is linked here.
+                        "title": _("Site administration"),
+                        "icon": "apps",
+                        "link": format_lazy("{}?all=1", reverse_lazy("admin:index")),
                     },
                 ],
             },
