@@ -513,5 +513,12 @@ LOGGING = {
         # The audit line of cc112.access says who was refused what; Django's own 4xx warning
         # repeats it with a traceback.
         "django.request": {"level": "ERROR"},
+        # Celery's line for each task received, done and sent by beat: three every few seconds
+        # for the escalation sweep alone. `make run` sets WARNING so its console shows what
+        # happened (the sweep's and the email batches' own lines), not each tick.
+        **{
+            name: {"level": env_str("CC112_TASK_LOG_LEVEL", "INFO")}
+            for name in ("celery.app.trace", "celery.worker.strategy", "celery.beat")
+        },
     },
 }
