@@ -1,12 +1,31 @@
-"""The portal's admin site: unfold's, with its sidebar search answering a bad page with 404."""
+"""The portal's admin site: unfold's, with each person's home where their work is, and its
+sidebar search answering a bad page with 404."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.core.paginator import InvalidPage
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from unfold.sites import UnfoldAdminSite
+
+from agencies.access import is_agency_staff, is_centre_staff
+
+# ``/admin/?all=1``: the model index itself, for those whose home is elsewhere (the sidebar's
+# "Site administration" links to it, settings.UNFOLD).
+ALL_PAGES_PARAMETER = "all"
+
+
+def home_of(user: Any) -> str | None:
+    """Where a person lands in the portal, if not on the model index: the centre's operators,
+    supervisors and coordinator on the case board, an agency's staff on its inbox.
+    Administrators outside the network keep the index: their work is setting up."""
+    if is_centre_staff(user):
+        return reverse("admin:incidents_board")
+    if is_agency_staff(user):
+        return reverse("admin:incidents_inbox")
+    return None
 
 
 class Cc112AdminSite(UnfoldAdminSite):
@@ -16,6 +35,14 @@ class Cc112AdminSite(UnfoldAdminSite):
         from sla.report_pages import report_urls
 
         return console_urls(self) + board_urls(self) + report_urls(self) + super().get_urls()
+
+    def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        # The index is where the login, the site's name and "Home" lead: for people who work
+        # cases that is their live page. The index stays one click away (``?all=1``).
+        home = None if ALL_PAGES_PARAMETER in request.GET else home_of(request.user)
+        if home is not None:
+            return HttpResponseRedirect(home)
+        return super().index(request, extra_context)
 
     def search(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None

@@ -8,6 +8,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.templatetags.static import static
 from django.urls import reverse_lazy
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from cc112.envconfig import (
@@ -133,7 +134,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "admin:login"
 # unfold's login form has no "next" field: someone who opens the login page itself is sent here
-# (Django's default, /accounts/profile/, does not exist).
+# (Django's default, /accounts/profile/, does not exist), which sends each person on to their
+# home (cc112.admin_site.home_of).
 LOGIN_REDIRECT_URL = "admin:index"
 GUARDIAN_RAISE_403 = False
 GUARDIAN_RENDER_403 = False
@@ -363,6 +365,13 @@ UNFOLD = {
                             "sla.view_notification"
                         ),
                     },
+                    {
+                        # The model index: each person's home is their live page
+                        # (cc112.admin_site.home_of), so the index is linked here.
+                        "title": _("Site administration"),
+                        "icon": "apps",
+                        "link": format_lazy("{}?all=1", reverse_lazy("admin:index")),
+                    },
                 ],
             },
             {
@@ -504,5 +513,12 @@ LOGGING = {
         # The audit line of cc112.access says who was refused what; Django's own 4xx warning
         # repeats it with a traceback.
         "django.request": {"level": "ERROR"},
+        # Celery's line for each task received, done and sent by beat: three every few seconds
+        # for the escalation sweep alone. `make run` sets WARNING so its console shows what
+        # happened (the sweep's and the email batches' own lines), not each tick.
+        **{
+            name: {"level": env_str("CC112_TASK_LOG_LEVEL", "INFO")}
+            for name in ("celery.app.trace", "celery.worker.strategy", "celery.beat")
+        },
     },
 }

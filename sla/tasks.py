@@ -6,9 +6,12 @@ whose worker was killed to another worker.
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
 from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 
 from cc112.queue import enqueue
 from sla.services import escalations_sweep, notification_email_send, outbox_pending_ids
@@ -19,6 +22,8 @@ from sla.services.notifications import TransientDeliveryError
 # timeout.
 SWEEP_BUDGET = timedelta(seconds=20)
 
+logger = logging.getLogger(__name__)
+
 
 @shared_task(ignore_result=True)
 def sweep_escalations() -> int:
@@ -26,6 +31,8 @@ def sweep_escalations() -> int:
     behind deliveries). A backlog is shared with another pass at once and handed on after the
     budget. No retry: the next tick is."""
     swept = escalations_sweep(budget=SWEEP_BUDGET, on_backlog=lambda: enqueue(sweep_escalations))
+    if swept.fired:
+        logger.info("Sweep fired %d escalations", swept.fired)
     if not swept.finished:
         enqueue(sweep_escalations)
     return swept.fired
@@ -37,11 +44,20 @@ def deliver_notifications(self, notification_ids: list[int]) -> None:  # type: i
     exponential backoff, and only for the ones that failed; after the last retry they stay in
     the outbox for its sweep."""
     failed: list[int] = []
+    outcomes: Counter[str] = Counter()
     for notification_id in notification_ids:
         try:
-            notification_email_send(notification_id)
+            outcomes[notification_email_send(notification_id)] += 1
         except TransientDeliveryError:
             failed.append(notification_id)
+            outcomes["retry"] += 1
+    # One line per batch (a sweep's), whatever the mail backend prints or does not.
+    logger.info(
+        "%d notification emails (%s): %s",
+        len(notification_ids),
+        settings.EMAIL_BACKEND.split(".")[-2:][0],
+        ", ".join(f"{status} {count}" for status, count in sorted(outcomes.items())),
+    )
     if failed:
         countdown = min(600, 5 * 2**self.request.retries)
         raise self.retry(args=(failed,), countdown=countdown, exc=TransientDeliveryError(failed))

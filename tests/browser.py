@@ -261,7 +261,8 @@ def log_in(page: Page, user: Any, password: str = PASSWORD, *, next_url: str = "
 
     Whoever was logged in on this page's context before is logged out first (its cookies
     go). Waits until the form has been sent: Django then redirects to ``next_url``, or to the
-    portal's index; if the portal answered with the form again, fails with what it said.
+    portal's index, which sends each person on to their home (the board, an agency's inbox); if
+    the portal answered with the form again, fails with what it said.
     """
     page.context.clear_cookies()
     page.goto("/admin/login/" + (f"?{urlencode({'next': next_url})}" if next_url else ""))

@@ -22,8 +22,10 @@ def test_an_operator_logs_in_through_the_form_and_lands_in_the_portal(  # type: 
 ):
     log_in(page, world.operator)
 
-    # The login page opened directly (no ?next=) lands on the portal's index.
-    assert urlparse(page.url).path == reverse("admin:index")
+    # The login page opened directly (no ?next=) lands on the operator's home: the case board,
+    # with the call screen's key in view.
+    assert urlparse(page.url).path == reverse("admin:incidents_board")
+    expect(page.locator("#answer-call")).to_contain_text("F2")
     sidebar = page.locator("#nav-sidebar")
     expect(sidebar).to_contain_text("Call Center 112")
     expect(sidebar).to_contain_text("Penanganan kasus")  # the sidebar in Indonesian
@@ -32,8 +34,8 @@ def test_an_operator_logs_in_through_the_form_and_lands_in_the_portal(  # type: 
     # browser's default serif font and a full-width, unpositioned sidebar.
     assert "Inter" in page.evaluate("getComputedStyle(document.body).fontFamily")
     assert sidebar.evaluate("element => getComputedStyle(element).position") == "fixed"
-    screenshot(page, "index-1280")
-    screenshot(page, "index-800", width=800)
+    screenshot(page, "home-1280")
+    screenshot(page, "home-800", width=800)
 
 
 def test_police_staff_see_only_the_cases_sent_to_the_police(  # type: ignore[no-untyped-def]

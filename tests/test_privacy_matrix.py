@@ -1092,6 +1092,16 @@ def _view_on_site(c: Ctx, name: str) -> list[Target]:
     return targets
 
 
+def _index(c: Ctx, name: str) -> list[Target]:
+    """The portal's home: the centre's staff are sent to the board, an agency's to its inbox
+    (each page then checked like any other); the model index itself is ``?all=1``."""
+    home = by_role(
+        centre=redirect(re.escape(reverse("admin:incidents_board"))),
+        agency=redirect(re.escape(reverse("admin:incidents_inbox"))),
+    )(c)
+    return [Target("home", reverse(name), home), Target("all", query(name, all=1), staff(OK)(c))]
+
+
 def _set_language(c: Ctx, name: str) -> list[Target]:
     case = reverse("admin:incidents_incident_change", args=(c.other_agencys_case().incident.pk,))
     return [
@@ -1592,7 +1602,7 @@ def _api_pages() -> dict[str, Builder]:
 REGISTRY: dict[str, Builder] = {
     "": lambda c, name: [Target("root", "/", TO_INDEX)],  # the site root
     "set_language": _set_language,
-    "admin:index": page("index", staff(OK)),
+    "admin:index": _index,
     "admin:login": page("form", by_role(centre=TO_INDEX, agency=TO_INDEX, nobody=OK)),
     "admin:logout": _logout,
     "admin:password_change": page("form", staff(OK)),

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
 
 from agencies.defaults import DEFAULT_AGENCIES
 from agencies.models import WorkingHours
 from incidents.defaults import DEFAULT_CATEGORIES
-from incidents.demo.period import AMBON_TZ, DEMO_DAYS, DEMO_END, DEMO_START
+from incidents.demo.period import DEMO_DAYS, FIRST_FIGURES_DAYS
 from incidents.models import CallOutcome, Channel, Priority
 
 # --- Volumes -----------------------------------------------------------------------------------
@@ -18,25 +17,26 @@ from incidents.models import CallOutcome, Channel, Priority
 
 @dataclass(frozen=True)
 class _Period:
-    start: datetime
-    end: datetime
+    first_day: int  # days from the demo's start
+    last_day: int  # exclusive
     kinds: dict[str, int]  # case kind (a category code, or AMB: an ambulance request) -> cases
     kecamatan: dict[str, int]
 
 
-_NOVEMBER = datetime(2025, 11, 1, tzinfo=AMBON_TZ)
+# The source's 8 September-31 October, then November to 7 December, wherever the demo's days
+# fall: the counts are the city's, the dates follow the demo.
 PERIODS = (
     _Period(
-        DEMO_START,
-        _NOVEMBER,
+        0,
+        FIRST_FIGURES_DAYS,
         {"KTB": 48, "MED": 55, "AMB": 18, "BNC": 25, "HWN": 14, "LAKA": 10, "KBK": 9, "SOS": 9,
          "UTL": 7, "SAR": 6, "JNZ": 4, "INF": 1},
         {"Sirimau": 104, "Nusaniwe": 43, "Teluk Ambon": 33, "Baguala": 18,
          "Leitimur Selatan": 8},
     ),
     _Period(
-        _NOVEMBER,
-        DEMO_END,
+        FIRST_FIGURES_DAYS,
+        DEMO_DAYS,
         {"KTB": 60, "MED": 19, "AMB": 8, "BNC": 27, "HWN": 20, "LAKA": 9, "KBK": 8, "SOS": 7,
          "UTL": 6, "SAR": 5, "JNZ": 3, "INF": 3},
         {"Sirimau": 86, "Nusaniwe": 37, "Teluk Ambon": 27, "Baguala": 17,

@@ -34,7 +34,7 @@ from incidents.demo.figures import (
     TEAM_DISPATCH_SECONDS,
     WORK_MINUTES,
 )
-from incidents.demo.period import AMBON_TZ, DEMO_END, DEMO_START
+from incidents.demo.period import AMBON_TZ, DemoPeriod, demo_period
 from incidents.demo.roster import member, supervisor_on_duty, team_on_duty
 from incidents.demo.texts import (
     CALL_NOTES,
@@ -118,6 +118,7 @@ class PlannedCall:
 @dataclass(frozen=True)
 class ActivityPlan:
     seed: int
+    period: DemoPeriod
     cases: tuple[PlannedCase, ...]
     calls: tuple[PlannedCall, ...]
 
@@ -164,6 +165,7 @@ class _People:
 
 def _moment(
     rng: random.Random,
+    period: DemoPeriod,
     first_day: int,
     last_day: int,
     day_weight: Callable[[int], float],
@@ -172,26 +174,29 @@ def _moment(
     days = range(first_day, last_day)
     day = rng.choices(days, [day_weight(d) for d in days])[0]
     hour = rng.choices(range(24), HOURS[hours])[0]
-    local = DEMO_START + timedelta(days=day, hours=hour, seconds=rng.randrange(3600))
+    local = period.start + timedelta(days=day, hours=hour, seconds=rng.randrange(3600))
+    # On the last day, what would come after the demo's now happened the day before, at the
+    # same hour (the day's rhythm and each period's counts stay).
+    while local >= period.now:
+        local -= timedelta(days=1)
     return local.astimezone(UTC)
 
 
-def _case_slots(rng: random.Random) -> list[tuple[datetime, str, str]]:
+def _case_slots(rng: random.Random, period: DemoPeriod) -> list[tuple[datetime, str, str]]:
     """(T0, kind, kecamatan) of every case, meeting each period's counts exactly."""
     slots = []
-    for period in PERIODS:
-        kinds = [kind for kind, count in period.kinds.items() for _case in range(count)]
+    for figures in PERIODS:
+        kinds = [kind for kind, count in figures.kinds.items() for _case in range(count)]
         rng.shuffle(kinds)
-        remaining = dict(period.kecamatan)
-        first_day = (period.start - DEMO_START).days
-        last_day = (period.end - DEMO_START).days
+        remaining = dict(figures.kecamatan)
         for kind in kinds:
             names = [name for name, left in remaining.items() if left]
             weights = [remaining[n] * AFFINITY.get(kind, {}).get(n, 1.0) for n in names]
             kecamatan = rng.choices(names, weights)[0]
             remaining[kecamatan] -= 1
             hours = KIND_HOURS.get(kind, "day")
-            slots.append((_moment(rng, first_day, last_day, lambda d: 1.0, hours), kind, kecamatan))
+            at = _moment(rng, period, figures.first_day, figures.last_day, lambda d: 1.0, hours)
+            slots.append((at, kind, kecamatan))
     return sorted(slots)
 
 
@@ -337,7 +342,12 @@ def _plan_ending(
 
 
 def _plan_steps(
-    rng: random.Random, life: _CaseLife, scenario: Scenario, received_at: datetime, operator: str
+    rng: random.Random,
+    life: _CaseLife,
+    scenario: Scenario,
+    received_at: datetime,
+    operator: str,
+    now: datetime,
 ) -> tuple[PlannedStep, ...]:
     """Plan a case from its dispatch (T1) to closing, then cut it where the demo ends.
 
@@ -354,12 +364,12 @@ def _plan_steps(
         _plan_ending(rng, life, received_at, sent_at, resolved)
 
     steps = sorted(life.steps, key=lambda s: s.at)
-    age = DEMO_END - received_at
+    age = now - received_at
     keep_at_least = 0 if age < timedelta(hours=6) else 1
     # A case with nothing after its first step has nowhere to stop early.
     if age < LIVE_WINDOW and len(steps) > keep_at_least and rng.random() < 0.8:
         steps = steps[: rng.randrange(keep_at_least, len(steps))]
-    return tuple(s for s in steps if s.at < DEMO_END)
+    return tuple(s for s in steps if s.at < now)
 
 
 @dataclass(frozen=True)
@@ -406,7 +416,12 @@ def draw_report(rng: random.Random, kind: str, kecamatan: str) -> DrawnReport:
 
 
 def _plan_case(
-    rng: random.Random, people: _People, received_at: datetime, kind: str, kecamatan: str
+    rng: random.Random,
+    people: _People,
+    received_at: datetime,
+    kind: str,
+    kecamatan: str,
+    now: datetime,
 ) -> PlannedCase:
     report = draw_report(rng, kind, kecamatan)
     category, scenario, slots = report.category, report.scenario, report.slots
@@ -433,15 +448,15 @@ def _plan_case(
         call_ended_at=(
             received_at + _seconds(rng.uniform(60, 300)) if channel == Channel.PHONE else None
         ),
-        steps=_plan_steps(rng, life, scenario, received_at, operator),
+        steps=_plan_steps(rng, life, scenario, received_at, operator, now),
     )
 
 
-def _plan_calls(rng: random.Random, people: _People) -> list[PlannedCall]:
+def _plan_calls(rng: random.Random, people: _People, period: DemoPeriod) -> list[PlannedCall]:
     calls = []
     for outcome, count, first_day, last_day, day_weight, hours in NON_CASE_CALLS:
         for _call in range(count):
-            answered_at = _moment(rng, first_day, last_day, day_weight, hours)
+            answered_at = _moment(rng, period, first_day, last_day, day_weight, hours)
             low, high = CALL_SECONDS[outcome]
             if outcome == CallOutcome.PRANK:
                 number = people.prank_phone()
@@ -460,11 +475,15 @@ def _plan_calls(rng: random.Random, people: _People) -> list[PlannedCall]:
     return sorted(calls, key=lambda c: c.answered_at)
 
 
-def plan_activity(seed: int = DEFAULT_SEED) -> ActivityPlan:
-    """Plan three months of calls and cases; the same seed always gives the same plan."""
+def plan_activity(seed: int = DEFAULT_SEED, period: DemoPeriod | None = None) -> ActivityPlan:
+    """Plan three months of calls and cases (by default the 91 days up to now); the same seed
+    and period always give the same plan."""
+    period = period or demo_period()
     rng = random.Random(seed)
     people = _People(rng, seed)
     cases = tuple(
-        _plan_case(rng, people, at, kind, kecamatan) for at, kind, kecamatan in _case_slots(rng)
+        _plan_case(rng, people, at, kind, kecamatan, period.now)
+        for at, kind, kecamatan in _case_slots(rng, period)
     )
-    return ActivityPlan(seed=seed, cases=cases, calls=tuple(_plan_calls(rng, people)))
+    calls = tuple(_plan_calls(rng, people, period))
+    return ActivityPlan(seed=seed, period=period, cases=cases, calls=calls)

@@ -7,12 +7,13 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.defaults import agencies_install_defaults
@@ -20,6 +21,8 @@ from agencies.models import Agency, Membership
 from agencies.services import membership_create
 from cc112.history import system_user
 from incidents.defaults import categories_install_defaults
+from incidents.demo.live import NOW_SPAN, live_cases_due, record_live_cases
+from incidents.demo.period import DemoPeriod, demo_period
 from incidents.demo.plan import (
     DEFAULT_SEED,
     ActivityPlan,
@@ -35,7 +38,7 @@ from incidents.demo.roster import (
     member,
     supervisor_on_duty,
 )
-from incidents.demo.summary import demo_activity_exists
+from incidents.demo.summary import demo_activity_exists, recorded_period
 from incidents.demo.texts import HOMONYMS
 from incidents.models import Area, Call, Category, Dispatch, Incident
 from incidents.services import (
@@ -51,7 +54,7 @@ from incidents.services import (
     incident_create,
     incident_dispatch,
 )
-from sla.models import BreachCause, Clock, ClockState
+from sla.models import BreachCause, Clock, ClockState, Escalation
 from sla.services import breach_explain
 
 if TYPE_CHECKING:
@@ -258,21 +261,35 @@ class SeedOutcome:
     recorded: bool  # False: the demo activity was already there
     created: dict[str, int]  # rows this run created, by the model's (translated) plural name
     logins: tuple[DemoLogin, ...]
+    period: DemoPeriod  # the days the months were planned for (or would have been)
+    live: dict[str, Incident]  # the cases of right now this run recorded, by stage
 
 
 def seed_demo(
-    *, seed: int = DEFAULT_SEED, progress: Callable[[str, int], None] | None = None
+    *,
+    seed: int = DEFAULT_SEED,
+    last_day: date | None = None,
+    progress: Callable[[str, int], None] | None = None,
 ) -> SeedOutcome:
     """Install the demo: safe to run again, it creates only what is missing.
 
     1. Agencies, logins, categories and Kota Ambon's areas are created where missing.
-    2. The three months of activity are recorded unless they are already there.
+    2. The three months of activity up to ``last_day`` (today) are recorded unless the demo's
+       months are already there; they stop half an hour ago, where the cases of right now
+       begin.
+    3. The cases of right now, unless a run has recorded some within the hour; the sweep then
+       fires the rungs due.
     All in one transaction, so a failure leaves nothing half-written.
     """
     report = progress or (lambda _message, _level: None)
-    models = (Agency, Membership, Category, Area, Call, Incident, Dispatch)
+    now = timezone.now()
+    period = demo_period(last_day, now=now - NOW_SPAN)
+    models = (Agency, Membership, Category, Area, Call, Incident, Dispatch, Escalation)
     before = [model.objects.count() for model in models]
+    live: dict[str, Incident] = {}
     with transaction.atomic():
+        # Asked before the months are recorded: their last hour is not a set of now-cases.
+        live_due = live_cases_due(now)
         actor = system_user()
         agencies = agencies_install_defaults(actor=actor)
         users = install_logins(agencies=agencies, actor=actor)
@@ -281,7 +298,7 @@ def seed_demo(
         report(_("Agencies, logins, categories and areas are in place."), 2)
         recorded = not demo_activity_exists()
         if recorded:
-            plan = plan_activity(seed)
+            plan = plan_activity(seed, period)
             report(
                 _("Planned %(cases)d cases and %(calls)d other calls.")
                 % {"cases": len(plan.cases), "calls": len(plan.calls)},
@@ -292,8 +309,20 @@ def seed_demo(
             )
             explained = explain_breaches(users=users, seed=seed)
             report(_("%(n)d breaches explained.") % {"n": explained}, 2)
+        else:
+            period = recorded_period(period.now) or period
+        if live_due:
+            live = record_live_cases(
+                now=now,
+                users=users,
+                agencies=agencies,
+                categories=categories,
+                places=demo_places(),
+            )
     created = {
         str(model._meta.verbose_name_plural): model.objects.count() - count
         for model, count in zip(models, before, strict=True)
     }
-    return SeedOutcome(recorded=recorded, created=created, logins=demo_logins())
+    return SeedOutcome(
+        recorded=recorded, created=created, logins=demo_logins(), period=period, live=live
+    )

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from agencies.defaults import CENTRE_CODE, DEFAULT_AGENCIES
 from agencies.models import Role
-from incidents.demo.period import AMBON_TZ, DEMO_START
+from incidents.demo.period import AMBON_TZ, GO_LIVE
 from incidents.demo.texts import FAMILY_NAMES, FIRST_NAMES
 
 DEMO_PASSWORD = "ambon-112-demo"
@@ -64,9 +64,10 @@ def member(agency: str, suffix: str) -> str:
 
 
 def _shift(at: datetime) -> tuple[int, int]:
-    """(day of the demo the shift started on, shift: 0 = 07–14, 1 = 14–21, 2 = 21–07 WIT)."""
+    """(day since the go-live the shift started on, shift: 0 = 07–14, 1 = 14–21, 2 = 21–07 WIT);
+    the rota has turned since the go-live, whatever days the demo covers."""
     local = at.astimezone(AMBON_TZ)
-    day = (local.date() - DEMO_START.date()).days
+    day = (local.date() - GO_LIVE.date()).days
     if 7 <= local.hour < 14:
         return day, 0
     if 14 <= local.hour < 21:

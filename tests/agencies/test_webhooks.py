@@ -695,7 +695,7 @@ def test_the_sidebar_links_to_webhooks_for_the_coordinator_only(world):
     for user, shown in ((world.coordinator, True), (head, False), (world.supervisor, False)):
         client = Client()
         client.force_login(user)
-        assert (link in client.get(reverse("admin:index")).content.decode()) is shown
+        assert (link in client.get(reverse("admin:index"), follow=True).content.decode()) is shown
 
 
 def test_dispatching_without_subscribers_costs_one_look_per_event(world):

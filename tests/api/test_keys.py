@@ -112,7 +112,7 @@ def test_the_coordinator_finds_the_keys_in_the_sidebar_and_issues_one_shown_once
 
     coordinator = Client()
     coordinator.force_login(world.coordinator)
-    assert "/admin/agencies/apikey/" in coordinator.get("/admin/").content.decode()
+    assert "/admin/agencies/apikey/" in coordinator.get("/admin/", follow=True).content.decode()
     issued = coordinator.post(
         "/admin/agencies/apikey/add/",
         {"agency": world.police.pk, "name": "SIM Polresta", "requests_per_minute": 120},
@@ -128,4 +128,4 @@ def test_the_coordinator_finds_the_keys_in_the_sidebar_and_issues_one_shown_once
 
     operator = Client()
     operator.force_login(world.operator)
-    assert "/admin/agencies/apikey/" not in operator.get("/admin/").content.decode()
+    assert "/admin/agencies/apikey/" not in operator.get("/admin/", follow=True).content.decode()

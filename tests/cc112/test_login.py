@@ -14,6 +14,7 @@ def test_the_login_page_opened_by_itself_leads_into_the_portal(world):  # type: 
     response = Client().post(reverse("admin:login"), {"username": "operator", "password": PASSWORD})
 
     assert response.status_code == 302
+    # ...whence each person goes on to their home (tests/cc112/test_homes.py).
     assert response["Location"] == reverse("admin:index")
 
 

@@ -236,9 +236,9 @@ def test_a_call_with_a_bad_number_is_not_recorded(world, portal):
 def test_agency_staff_have_no_calls_page_or_menu(world, portal):
     client = portal(world.police_staff)
     calls = reverse("admin:incidents_call_changelist")
-    assert calls not in client.get(reverse("admin:index")).content.decode()
+    assert calls not in client.get(reverse("admin:index"), follow=True).content.decode()
     assert client.get(calls).status_code == 403
-    assert calls in portal(world.operator).get(reverse("admin:index")).content.decode()
+    assert calls in portal(world.operator).get(reverse("admin:index"), follow=True).content.decode()
 
 
 # --- Dispatching ---------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -15,23 +15,37 @@ from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.db.models import Q
-from django.utils import translation
+from django.utils import timezone, translation
 
 from agencies.defaults import CENTRE_CODE
 from agencies.models import Agency, AgencyKind, Membership, Role, WorkingHours
 from incidents.demo import (
+    AMBON_TZ,
     AMBULANCE_REQUEST_PREFIX,
-    DEMO_END,
     DEMO_PASSWORD,
-    DEMO_START,
+    LIVE_CASES,
     LIVE_WINDOW,
+    demo_period,
     plan_activity,
 )
-from incidents.models import Call, CallOutcome, Dispatch, Incident, IncidentStatus
+from incidents.models import (
+    Call,
+    CallOutcome,
+    Dispatch,
+    DispatchStatus,
+    Incident,
+    IncidentStatus,
+)
+from sla.models import Clock, ClockKind, ClockState, Escalation
 
 pytestmark = pytest.mark.django_db
 
 AGENCY_STEPS = ("acknowledged", "en route", "on scene", "resolved")
+# The tests pin the demo's last day (``--end``): the months are then the same whatever today
+# is, the source's own 8 September-7 December 2025; the cases of right now come after them.
+LAST_DAY = date(2025, 12, 7)
+PERIOD = demo_period(LAST_DAY)
+DEMO_START, DEMO_END = PERIOD.start, PERIOD.end
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +56,7 @@ def demo_output(django_db_setup, django_db_blocker) -> Iterator[str]:  # type: i
     """
     with django_db_blocker.unblock(), transaction.atomic(), translation.override("en"):
         out = StringIO()
-        call_command("seed_demo", force=True, stdout=out)
+        call_command("seed_demo", "--end", LAST_DAY.isoformat(), force=True, stdout=out)
         yield out.getvalue()
         transaction.set_rollback(True)
 
@@ -85,8 +99,12 @@ def test_the_network_is_ambons_centre_and_the_partners_named_in_its_evaluation(d
     assert office_hours == {"dinsos", "dp3md", "distan"}
 
 
+def _months():  # type: ignore[no-untyped-def]
+    return Incident.objects.filter(received_at__lt=DEMO_END)
+
+
 def test_three_months_bring_381_cases_with_kamtibmas_first_then_health(demo_output):
-    cases = Incident.objects.all()
+    cases = _months()
     counts = Counter(cases.values_list("category__code", flat=True))
     ambulance_requests = cases.filter(description__startswith=AMBULANCE_REQUEST_PREFIX).count()
     smaller = [n for code, n in counts.items() if code not in {"KTB", "MED", "BNC", "HWN"}]
@@ -104,10 +122,12 @@ def test_sirimau_reports_most_then_nusaniwe_then_teluk_ambon(demo_output):
     places = list(
         Incident.objects.values_list("kecamatan", "kelurahan", "area__parent__name", "area__name")
     )
-    ranking = [kecamatan for kecamatan, _n in Counter(p[0] for p in places).most_common()]
+    months = _months().values_list("kecamatan", flat=True)
+    ranking = [kecamatan for kecamatan, _n in Counter(months).most_common()]
 
     assert ranking == ["Sirimau", "Nusaniwe", "Teluk Ambon", "Baguala", "Leitimur Selatan"]
-    # Every case is placed in its kelurahan or desa, under Kemendagri's names.
+    # Every case, of the months and of right now, is placed in its kelurahan or desa, under
+    # Kemendagri's names.
     unplaced = [(k, kel) for k, kel, parent, name in places if (k, kel) != (parent, name)]
     assert not unplaced
     assert Counter(kel for _k, kel, *_area in places)["Batu Merah"] > 0
@@ -144,7 +164,7 @@ def test_every_case_has_a_reference_and_its_clocks_run_forward(demo_output):
     references = list(Incident.objects.order_by("received_at").values_list("reference", flat=True))
     dispatches = Dispatch.objects.select_related("incident")
 
-    assert all(re.fullmatch(r"112-AMB-2025-\d{6}", r) for r in references)
+    assert all(re.fullmatch(r"112-AMB-20\d\d-\d{6}", r) for r in references)
     assert references == sorted(references)  # numbered in the order the calls came in
     assert dispatches.exists()
     for dispatch in dispatches:
@@ -214,10 +234,10 @@ def test_it_refuses_a_server_without_debug_unless_forced(settings):
 
 
 def test_a_seed_always_plans_the_same_demo_and_another_seed_only_other_details():
-    plan = plan_activity(112)
-    other = plan_activity(113)
+    plan = plan_activity(112, PERIOD)
+    other = plan_activity(113, PERIOD)
 
-    assert plan == plan_activity(112)
+    assert plan == plan_activity(112, PERIOD)
     assert other != plan
     assert Counter(c.category for c in other.cases) == Counter(c.category for c in plan.cases)
     assert Counter(c.kecamatan for c in other.cases) == Counter(c.kecamatan for c in plan.cases)
@@ -230,14 +250,109 @@ def test_the_demos_period_report_shows_381_cases_with_kamtibmas_first(demo_outpu
     call_command("evaluation_report", start=first.isoformat(), end=last.isoformat(), stdout=out)
 
     report = json.loads(out.getvalue())
+    # The cases of right now are after the pinned months.
     assert report["cases"]["total"] == 381
     assert [row["code"] for row in report["categories"][:2]] == ["KTB", "MED"]
     assert report["cases"]["previous"] == 0  # before the go-live
     assert sum(report["hours"]) == sum(report["shifts"].values()) == 381
-    assert report["calls"]["total"] == Call.objects.count()
+    assert report["calls"]["total"] == Call.objects.filter(answered_at__lt=DEMO_END).count()
 
 
 @pytest.mark.parametrize("seed", range(40))
 def test_any_seed_gives_a_demo_of_381_cases(seed):
-    plan = plan_activity(seed)
+    plan = plan_activity(seed, PERIOD)
     assert len(plan.cases) == 381
+
+
+def test_another_last_day_moves_the_same_months_by_whole_days():
+    plan = plan_activity(112, PERIOD)
+    later = plan_activity(112, demo_period(date(2026, 3, 1)))
+    shift = later.period.end - PERIOD.end
+
+    assert shift == timedelta(days=84)
+    assert [c.received_at - shift for c in later.cases] == [c.received_at for c in plan.cases]
+    assert [c.answered_at - shift for c in later.calls] == [c.answered_at for c in plan.calls]
+
+
+def test_by_default_the_months_end_today_and_nothing_is_planned_after_now():
+    now = timezone.now()
+    plan = plan_activity(112)
+
+    assert plan.period.last_day == now.astimezone(AMBON_TZ).date()
+    assert len(plan.cases) == 381
+    moments = [c.received_at for c in plan.cases] + [c.answered_at for c in plan.calls]
+    moments += [step.at for c in plan.cases for step in c.steps]
+    assert max(moments) < now
+    assert min(moments) >= plan.period.start
+
+
+def test_a_last_day_after_today_is_refused():
+    tomorrow = timezone.now().astimezone(AMBON_TZ).date() + timedelta(days=1)
+
+    with pytest.raises(CommandError, match="--end"):
+        call_command("seed_demo", "--end", tomorrow.isoformat(), force=True, stdout=StringIO())
+
+
+# --- Right now -----------------------------------------------------------------------------------
+
+
+def _live(stage: str) -> Incident:
+    [case] = [c for c in LIVE_CASES if c.stage == stage]
+    return Incident.objects.get(description=case.description)
+
+
+def _seeded_at() -> datetime:
+    """When the module's seed recorded the cases of right now (the tests run minutes later)."""
+    [case] = [c for c in LIVE_CASES if c.stage == "received"]
+    return _live("received").received_at + timedelta(minutes=case.received)
+
+
+def test_a_handful_of_cases_are_open_right_now_at_varied_stages(demo_output):
+    seeded_at = _seeded_at()
+    live = Incident.objects.filter(received_at__gte=DEMO_END)
+
+    assert live.count() == len(LIVE_CASES) >= 6
+    assert seeded_at <= timezone.now()
+    assert all(seeded_at - timedelta(minutes=30) < c.received_at < seeded_at for c in live)
+    assert all(c.is_open and c.area_id for c in live)
+    assert len(set(live.values_list("category__code", flat=True))) >= 4
+    assert len(set(live.values_list("area__name", flat=True))) == live.count()
+    assert _live("received").status == IncidentStatus.RECEIVED
+    stages = {
+        "en_route": DispatchStatus.EN_ROUTE,
+        "on_scene": DispatchStatus.ON_SCENE,
+        "about_to_breach": DispatchStatus.PENDING,
+    }
+    for stage, status in stages.items():
+        assert [d.status for d in _live(stage).dispatches.all()] == [status], stage
+    assert "Open right now: " in demo_output
+
+
+def test_one_is_about_to_breach_its_acknowledge_clock(demo_output):
+    [clock] = Clock.objects.filter(incident=_live("about_to_breach"), kind=ClockKind.ACKNOWLEDGE)
+
+    assert clock.state == ClockState.RUNNING
+    assert timedelta(0) < clock.due_at - _seeded_at() <= timedelta(minutes=3)
+    assert not clock.escalations.exists()
+
+
+def test_one_has_breached_and_the_sweep_escalated_it(demo_output):
+    [clock] = Clock.objects.filter(incident=_live("escalated"), kind=ClockKind.ACKNOWLEDGE)
+    escalations = list(clock.escalations.values_list("level", flat=True))
+
+    assert clock.due_at < timezone.now()
+    assert escalations == [1]  # the next rung, at 150 %, is still to come
+    assert Escalation.objects.get(clock=clock).notifications.exists()
+
+
+def test_the_police_inbox_has_a_case_waiting_shared_with_kodim(demo_output):
+    waiting = _live("waiting_at_two")
+    dispatches = {d.agency.code: d.status for d in waiting.dispatches.select_related("agency")}
+    police_staff = Membership.objects.get(agency__code="polresta", role=Role.STAFF).user
+
+    assert dispatches == {"polresta": "pending", "kodim-1504": "pending"}
+    assert (
+        Dispatch.objects.visible_to(police_staff)
+        .filter(incident=waiting, status=DispatchStatus.PENDING)
+        .exists()
+    )

@@ -3,27 +3,24 @@
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import date
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agencies.models import Agency, Role
 from cc112.errors import DomainError
 from incidents.demo import (
     DEFAULT_SEED,
-    DEMO_END,
     DEMO_PASSWORD,
-    DEMO_START,
-    DemoLogin,
+    DemoPeriod,
     demo_summary,
     seed_demo,
 )
+from incidents.demo.banner import login_lines
 from incidents.models import CallOutcome, IncidentStatus
 
 
@@ -37,8 +34,8 @@ class Command(BaseCommand):
         # Read when the parser is built, so it follows the active language (argparse needs str).
         return _(
             "Fill the database with Kota Ambon's first three months of 112 calls and cases, "
-            "with demo logins for every role, all with the password %(password)s. Safe to run "
-            "again: it adds only what is missing."
+            "ending today, and a few cases open right now, with demo logins for every role, all "
+            "with the password %(password)s. Safe to run again: it adds only what is missing."
         ) % {"password": DEMO_PASSWORD}
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -49,23 +46,39 @@ class Command(BaseCommand):
             help=_("Random seed; the same seed gives the same demo (default %(default)s)."),
         )
         parser.add_argument(
+            "--end",
+            type=date.fromisoformat,
+            default=None,
+            metavar="YYYY-MM-DD",
+            help=_("The last day of the three months (default: today in Ambon)."),
+        )
+        parser.add_argument(
+            "--no-logins",
+            action="store_true",
+            help=_("Do not print the logins (make run prints them once the portal answers)."),
+        )
+        parser.add_argument(
             "--force",
             action="store_true",
             help=_("Run even though DEBUG is off (the demo logins share a known password)."),
         )
 
-    def handle(self, *args: Any, seed: int, force: bool, verbosity: int, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        seed: int,
+        end: date | None,
+        no_logins: bool,
+        force: bool,
+        verbosity: int,
+        **options: Any,
+    ) -> None:
         if not settings.DEBUG and not force:
             raise CommandError(
                 _(
                     "DEBUG is off: this looks like a real server, and the demo creates logins "
                     "with a published password. Use --force if you mean it."
                 )
-            )
-        if timezone.now() < DEMO_END:
-            raise CommandError(
-                _("This clock is before %(end)s, the end of the demo's three months.")
-                % {"end": DEMO_END.strftime("%d-%m-%Y")}
             )
 
         def progress(message: str, level: int) -> None:
@@ -74,7 +87,9 @@ class Command(BaseCommand):
 
         started = time.monotonic()
         try:
-            outcome = seed_demo(seed=seed, progress=progress)
+            outcome = seed_demo(seed=seed, last_day=end, progress=progress)
+        except ValueError as error:
+            raise CommandError(_("--end cannot be after today in Ambon.")) from error
         except (ValidationError, DomainError) as error:
             raise CommandError(_("The demo could not be installed: %s") % error) from error
         if verbosity < 1:
@@ -89,6 +104,16 @@ class Command(BaseCommand):
                     % {"seconds": elapsed, "seed": seed, "created": created}
                 )
             )
+        elif outcome.live:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    _(
+                        "The demo's months are already in the database; added the cases of "
+                        "right now (created: %(created)s)."
+                    )
+                    % {"created": created}
+                )
+            )
         else:
             self.stdout.write(
                 self.style.WARNING(
@@ -99,18 +124,29 @@ class Command(BaseCommand):
                     % {"created": created}
                 )
             )
-        self._write_summary()
-        self._write_logins(outcome.logins)
+        self._write_summary(outcome.period)
+        if outcome.live:
+            self.stdout.write(
+                _("Open right now: %(references)s")
+                % {"references": ", ".join(i.reference for i in outcome.live.values())}
+            )
+        if not no_logins:
+            self.stdout.write("")
+            self.stdout.write(
+                _('Portal: run "python manage.py runserver" and open http://127.0.0.1:8000%(path)s')
+                % {"path": reverse("admin:index")}
+            )
+            self.stdout.write("\n".join(login_lines()))
 
-    def _write_summary(self) -> None:
-        summary = demo_summary()
+    def _write_summary(self, period: DemoPeriod) -> None:
+        summary = demo_summary(period)
         statuses = {s.value: str(s.label) for s in IncidentStatus}
         outcomes = {o.value: str(o.label) for o in CallOutcome}
         lines = [
             _("Cases from %(start)s to %(end)s: %(count)d")
             % {
-                "start": DEMO_START.strftime("%d-%m-%Y"),
-                "end": (DEMO_END - timedelta(days=1)).strftime("%d-%m-%Y"),
+                "start": period.first_day.strftime("%d-%m-%Y"),
+                "end": period.last_day.strftime("%d-%m-%Y"),
                 "count": summary.cases,
             },
             "  " + _("by category: %(counts)s") % {"counts": _counts(summary.by_category)},
@@ -129,29 +165,3 @@ class Command(BaseCommand):
             % {"count": summary.pranks_first_three_weeks},
         ]
         self.stdout.write("\n".join(lines))
-
-    def _write_logins(self, logins: tuple[DemoLogin, ...]) -> None:
-        agencies = Agency.objects.in_bulk(
-            {login.agency_code for login in logins}, field_name="code"
-        )
-        rows = [(_("Username"), _("Role"), _("Agency"), _("Password"))] + [
-            (
-                login.username,
-                str(Role(login.role).label),
-                agencies[login.agency_code].short_name,
-                DEMO_PASSWORD,
-            )
-            for login in logins
-        ]
-        widths = [max(len(row[i]) for row in rows) for i in range(4)]
-        self.stdout.write("")
-        self.stdout.write(
-            _('Portal: run "python manage.py runserver" and open http://127.0.0.1:8000%(path)s')
-            % {"path": reverse("admin:index")}
-        )
-        self.stdout.write(_("Demo logins:"))
-        for row in rows:
-            self.stdout.write(
-                "  "
-                + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-            )
