@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -9,8 +8,3 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("cc112.api.urls")),
 ]
-
-if settings.DEBUG:
-    from django.contrib.staticfiles.urls import staticfiles_urlpatterns
-
-    urlpatterns += staticfiles_urlpatterns()
