@@ -20,8 +20,25 @@ def membership_of(user: AbstractBaseUser | AnonymousUser) -> Membership | None:
     if not user.is_authenticated or not user.is_active:
         return None
     if not hasattr(user, _CACHE_ATTR):
-        membership = Membership.objects.active().filter(user=user).select_related("agency").first()
+        from incidents.models import IncidentUserObjectPermission
+        from incidents.querysets import remember_personal_grants
+
+        # Whether anything is shared with the user in person (``visible_to`` asks next) comes
+        # in the same query: one query fewer on every page an agency user opens.
+        membership = (
+            Membership.objects.active()
+            .filter(user=user)
+            .select_related("agency")
+            .annotate(
+                personal_grants=Exists(
+                    IncidentUserObjectPermission.objects.filter(user_id=OuterRef("user_id"))
+                )
+            )
+            .first()
+        )
         setattr(user, _CACHE_ATTR, membership)
+        if membership is not None:
+            remember_personal_grants(user, membership.personal_grants)
     return getattr(user, _CACHE_ATTR)
 
 

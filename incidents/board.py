@@ -473,12 +473,9 @@ def may_open_agency_inbox(request: HttpRequest) -> bool:
 
 def inbox_badge(request: HttpRequest) -> str:
     """The sidebar's count of the agency's dispatches waiting for acknowledgement."""
-    agency = agency_of(request.user)
-    if agency is None:
+    from cc112.sidebar import sidebar_counts
+
+    if agency_of(request.user) is None:
         return ""
-    waiting = (
-        Dispatch.objects.visible_to(request.user)
-        .filter(agency=agency, status=DispatchStatus.PENDING)
-        .count()
-    )
+    waiting = sidebar_counts(request)["pending"]
     return str(waiting) if waiting else ""

@@ -275,7 +275,9 @@ def may_open_breaches(request: HttpRequest) -> bool:
 
 def breaches_badge(request: HttpRequest) -> str:
     """The sidebar's count of breaches waiting for their reason (up to the page's length)."""
-    return str(unexplained_breaches(request.user)[:BREACHES_SHOWN].count())
+    from cc112.sidebar import sidebar_counts
+
+    return str(sidebar_counts(request).get("breaches", 0))
 
 
 def may_open_reports(request: HttpRequest) -> bool:
