@@ -81,8 +81,16 @@ def role_group_name(role: str) -> str:
     return f"role:{role}"
 
 
-def role_groups_sync(**_kwargs: object) -> None:
-    """Bring every role group in line with ``ROLE_PERMISSIONS`` (after each migrate)."""
+def role_groups_sync(*, using: str = "default", **_kwargs: object) -> None:
+    """Bring every role group in line with ``ROLE_PERMISSIONS`` (after each migrate).
+
+    Runs when this app's post_migrate fires, which on an upgrade comes before the apps after it
+    have created their new models' permissions: create them all first, as Django would next."""
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=using)
     for role in ROLE_PERMISSIONS:
         if Group.objects.filter(name=role_group_name(role)).exists():
             role_group(role)
