@@ -245,12 +245,15 @@ def explain_breaches(*, users: Users, seed: int) -> int:
         else:
             actor, causes = users[member(clock.agency.code, "duty")], AGENCY_CAUSES
         cause = rng.choices([c for c, _w in causes], weights=[w for _c, w in causes])[0]
+        at = clock.stopped_at + timedelta(hours=rng.uniform(1, 20))
+        if at > timezone.now():
+            continue  # the debrief is still to come: the breach waits to be explained
         breach_explain(
             clock=clock,
             actor=actor,
             cause=cause,
             explanation=_("Explained at the shift's debrief.") if cause == "other" else "",
-            at=clock.stopped_at + timedelta(hours=rng.uniform(1, 20)),
+            at=at,
         )
         explained += 1
     return explained

@@ -6,7 +6,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -356,3 +356,18 @@ def test_the_police_inbox_has_a_case_waiting_shared_with_kodim(demo_output):
         .filter(incident=waiting, status=DispatchStatus.PENDING)
         .exists()
     )
+
+
+def test_a_demo_ending_this_morning_explains_no_breach_in_the_future(time_machine):
+    """`make run` at 08:50 WIT: breaches of the last hours are explained at the next debrief,
+    which has not come yet; seeding the default period (ending today) must not date a record
+    after now (it refused with "the time cannot be in the future")."""
+    from sla.models import BreachReason
+
+    time_machine.move_to(datetime(2026, 12, 4, 23, 50, tzinfo=UTC), tick=False)
+    with translation.override("en"):
+        call_command("seed_demo", "--no-logins", force=True, stdout=StringIO())
+
+    assert Clock.objects.filter(state=ClockState.BREACHED).exists()
+    assert BreachReason.objects.exists()
+    assert not BreachReason.objects.filter(recorded_at__gt=timezone.now()).exists()
