@@ -38,12 +38,14 @@ from agencies.access import acts_for_centre, agency_of, is_agency_staff
 from agencies.models import Agency
 from cc112.admin_errors import submit
 from cc112.moments import local_moment
+from incidents.admin.cases import kecamatan_choices
 from incidents.models import (
     OPEN_DISPATCH_STATUSES,
     Category,
     Dispatch,
     DispatchStatus,
     Incident,
+    IncidentStatus,
     Priority,
 )
 from incidents.pulse import CENTRE, agency_key, pulse_version
@@ -57,6 +59,11 @@ BOARD_LIMIT = 300
 INBOX_LIMIT = 200
 # A board's rows rendered for one marker version serve the other boards asking for it.
 BOARD_CACHE_SECONDS = 30
+OPEN_CASES = [
+    status
+    for status in IncidentStatus
+    if status not in (IncidentStatus.CLOSED, IncidentStatus.CANCELLED)
+]
 # A clock turns amber at this share of its target.
 AMBER_SHARE = 0.75
 # A page's marker token: as long as a shift and a half, then the page reloads for a new one.
@@ -242,7 +249,9 @@ def board_rows(user: Any, board_filter: BoardFilter) -> dict[str, Any]:
 
     Four queries: the cases, their number, their running clocks, their open dispatches.
     """
-    cases = board_filter.narrow(Incident.objects.visible_to(user).open())
+    # The open statuses named (not "not closed"): the (status, received_at) index finds them
+    # among a year of closed cases, where NOT IN read the whole table.
+    cases = board_filter.narrow(Incident.objects.visible_to(user).filter(status__in=OPEN_CASES))
     # The case's own handling times are measured, not chased: they do not order the board.
     chased = Q(clocks__state=ClockState.RUNNING) & ~Q(clocks__kind__in=list(CASE_KINDS))
     shown = list(
@@ -298,14 +307,8 @@ def board(request: HttpRequest, site: Any) -> HttpResponse:
         "title": _("Case board"),
         **live,
         **_board_context(request),
-        "kecamatan_choices": list(
-            Incident.objects.visible_to(request.user)
-            .open()
-            .exclude(kecamatan="")
-            .order_by("kecamatan")
-            .values_list("kecamatan", flat=True)
-            .distinct()[:200]
-        ),
+        # From the gazetteer (fixed data, kept a minute), never a DISTINCT over the cases.
+        "kecamatan_choices": [name for name, _label in kecamatan_choices()],
         "map_tiles": settings.CC112_MAP_TILE_URL,
         "map_attribution": settings.CC112_MAP_ATTRIBUTION,
         "map_centre": settings.CC112_MAP_CENTRE,

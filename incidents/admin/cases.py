@@ -89,6 +89,22 @@ def _cached_choices(name: str, build: Callable[[], list[tuple[str, str]]]) -> li
     return choices
 
 
+def kecamatan_choices() -> list[tuple[str, str]]:
+    """The gazetteer's kecamatan names (the case list's and the board's filter)."""
+
+    def build() -> list[tuple[str, str]]:
+        names = (
+            Area.objects.active()
+            .filter(level=AreaLevel.KECAMATAN)
+            .order_by("name")
+            .values_list("name", flat=True)
+            .distinct()
+        )
+        return [(name, name) for name in names]
+
+    return _cached_choices("kecamatan", build)
+
+
 class KecamatanFilter(admin.SimpleListFilter):
     """The gazetteer's kecamatan (reference data every user may read): no case is read."""
 
@@ -96,17 +112,7 @@ class KecamatanFilter(admin.SimpleListFilter):
     parameter_name = "kecamatan"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        def build() -> list[tuple[str, str]]:
-            names = (
-                Area.objects.active()
-                .filter(level=AreaLevel.KECAMATAN)
-                .order_by("name")
-                .values_list("name", flat=True)
-                .distinct()
-            )
-            return [(name, name) for name in names]
-
-        return _cached_choices("kecamatan", build)
+        return kecamatan_choices()
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value():
