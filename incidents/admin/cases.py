@@ -80,7 +80,7 @@ PRIORITY_COLOURS = {1: "danger", 2: "warning", 3: "info"}
 CHOICES_SECONDS = 60
 
 
-def _cached_choices(name: str, build: Callable[[], list[tuple[str, str]]]) -> list[tuple[str, str]]:
+def cached_choices(name: str, build: Callable[[], list[tuple[str, str]]]) -> list[tuple[str, str]]:
     key = f"cc112.list-choices.{name}.{get_language()}"
     choices = cache.get(key)
     if choices is None:
@@ -102,7 +102,7 @@ def kecamatan_choices() -> list[tuple[str, str]]:
         )
         return [(name, name) for name in names]
 
-    return _cached_choices("kecamatan", build)
+    return cached_choices("kecamatan", build)
 
 
 class KecamatanFilter(admin.SimpleListFilter):
@@ -130,7 +130,7 @@ class CategoryFilter(admin.SimpleListFilter):
         def build() -> list[tuple[str, str]]:
             return [(str(category.pk), str(category)) for category in Category.objects.all()]
 
-        return _cached_choices("category", build)
+        return cached_choices("category", build)
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() and self.value().isdigit():
@@ -154,7 +154,7 @@ class OperatorFilter(admin.SimpleListFilter):
             )
             return [(str(user.pk), person(user)) for user in users]
 
-        return _cached_choices("operator", build)
+        return cached_choices("operator", build)
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() and self.value().isdigit():

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -18,10 +18,14 @@ from unfold.decorators import action, display
 from unfold.enums import ActionVariant
 
 from agencies.access import acts_for_centre, agency_of, works_for_agency
+from agencies.models import Agency
 from cc112.admin_errors import action_page, safe_next
+from cc112.admin_paging import KeysetListMixin
+from cc112.admin_rows import FastRowsMixin, choice_badge
+from cc112.moments import local_moment
 from incidents.admin.base import ScopedAdmin, badge, stamp
 from incidents.forms import DispatchReasonForm, DispatchResolveForm, DispatchStepForm
-from incidents.models import OPEN_DISPATCH_STATUSES, Dispatch, DispatchStatus
+from incidents.models import Dispatch, DispatchStatus
 from incidents.services import (
     dispatch_acknowledge,
     dispatch_cancel,
@@ -195,14 +199,40 @@ class QueueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class AgencyFilter(admin.SimpleListFilter):
+    """The partner agencies (fixed data), not a DISTINCT over every dispatch one may see."""
+
+    title = _("agency")
+    parameter_name = "agency__id__exact"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        from incidents.admin.cases import cached_choices
+
+        def build() -> list[tuple[str, str]]:
+            agencies = Agency.objects.partners().order_by("short_name")
+            return [(str(pk), name) for pk, name in agencies.values_list("pk", "short_name")]
+
+        return cached_choices("agency", build)
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() and self.value().isdigit():
+            return queryset.filter(agency_id=int(self.value()))
+        return queryset
+
+
 @admin.register(Dispatch)
-class DispatchAdmin(ScopedAdmin):
+class DispatchAdmin(FastRowsMixin, KeysetListMixin, ScopedAdmin):
+    """Each agency's queue (the centre's: all), newest first, paged by key like the case list
+    (no OFFSET, no COUNT); what waits for an agency now is its inbox."""
+
+    keyset_field = "dispatched_at"
+    ordering = ("-dispatched_at", "-pk")
     list_display = (
         "case_reference",
         "agency",
         "status_label",
         "age",
-        "dispatched_at",
+        "dispatched",
     )
     list_display_links = ("case_reference",)
     list_select_related = ("incident", "agency")
@@ -239,24 +269,8 @@ class DispatchAdmin(ScopedAdmin):
         "closed_reason",
     )
 
-    def scoped_queryset(self, request: HttpRequest) -> QuerySet:
-        return (
-            super()
-            .scoped_queryset(request)
-            .annotate(
-                open_rank=Case(
-                    When(status__in=OPEN_DISPATCH_STATUSES, then=Value(0)),
-                    default=Value(1),
-                    output_field=IntegerField(),
-                )
-            )
-        )
-
-    def get_ordering(self, request: HttpRequest) -> tuple[str, ...]:
-        return ("open_rank", "-dispatched_at")
-
     def get_list_filter(self, request: HttpRequest) -> tuple:
-        filters: tuple = ("status", ("agency", admin.RelatedOnlyFieldListFilter))
+        filters: tuple = ("status", AgencyFilter)
         if not acts_for_centre(request.user):
             filters = (QueueFilter, *filters)
         return filters
@@ -278,9 +292,13 @@ class DispatchAdmin(ScopedAdmin):
     def case_link(self, obj: Dispatch) -> str:
         return format_html('<a href="{}">{}</a>', case_url(obj), obj.incident.reference)
 
-    @display(description=_("status"), ordering="status", label=DISPATCH_STATUS_COLOURS)
-    def status_label(self, obj: Dispatch) -> tuple[str, str]:
-        return obj.status, obj.get_status_display()
+    @display(description=_("status"), ordering="status")
+    def status_label(self, obj: Dispatch) -> str:
+        return choice_badge(obj, "status", DISPATCH_STATUS_COLOURS)
+
+    @display(description=_("dispatched at (T1)"), ordering="dispatched_at")
+    def dispatched(self, obj: Dispatch) -> str:
+        return local_moment(obj.dispatched_at)
 
     @display(description=_("status"))
     def status_badge(self, obj: Dispatch) -> str:

@@ -680,7 +680,7 @@ def test_the_case_list_shows_status_and_dispatched_agencies(world, medical, port
         assert str(IncidentStatus.DISPATCHED.label) in content
 
 
-def test_the_police_queue_shows_their_open_dispatches_first(world, medical, portal):
+def test_the_police_queue_shows_their_own_dispatches_newest_first(world, medical, portal):
     done, [done_dispatch] = make_dispatched_incident(
         world.operator, [world.police], category=medical
     )
