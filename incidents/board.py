@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
@@ -59,6 +60,10 @@ BOARD_LIMIT = 300
 INBOX_LIMIT = 200
 # A board's rows rendered for one marker version serve the other boards asking for it.
 BOARD_CACHE_SECONDS = 30
+# One board renders a version's rows; the others asking meanwhile wait this long for them at
+# most (then render themselves), looking every RENDER_POLL_SECONDS.
+RENDER_WAIT_SECONDS = 1.5
+RENDER_POLL_SECONDS = 0.02
 OPEN_CASES = [
     status
     for status in IncidentStatus
@@ -330,10 +335,25 @@ def board_fragment(request: HttpRequest, site: Any) -> HttpResponse:
     filters = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:16]
     key = f"cc112.board.{pulse_version(CENTRE)}.{get_language()}.{filters}"
     html = cache.get(key)
+    if html is None and not cache.add(f"{key}.rendering", 1, RENDER_WAIT_SECONDS):
+        # Another board is rendering this version (they all ask at the same moment): wait for
+        # its rows rather than render them again beside it, on the same cores.
+        html = _wait_for(key)
     if html is None:
         html = render_to_string("incidents/board/rows.html", _board_context(request), request)
         cache.set(key, html, BOARD_CACHE_SECONDS)
     return HttpResponse(html)
+
+
+def _wait_for(key: str) -> str | None:
+    waited = 0.0
+    while waited < RENDER_WAIT_SECONDS:
+        time.sleep(RENDER_POLL_SECONDS)
+        waited += RENDER_POLL_SECONDS
+        html = cache.get(key)
+        if html is not None:
+            return html
+    return None
 
 
 def _live_page(request: HttpRequest, key: str, rows_url: str) -> dict[str, Any]:
