@@ -332,8 +332,7 @@ def board_fragment(request: HttpRequest, site: Any) -> HttpResponse:
     """
     if not may_watch_board(request.user):
         raise Http404
-    filters = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:16]
-    key = f"cc112.board.{pulse_version(CENTRE)}.{get_language()}.{filters}"
+    key = board_rows_key(pulse_version(CENTRE), get_language(), request.GET.urlencode())
     html = cache.get(key)
     if html is None and not cache.add(f"{key}.rendering", 1, RENDER_WAIT_SECONDS):
         # Another board is rendering this version (they all ask at the same moment): wait for
@@ -343,6 +342,12 @@ def board_fragment(request: HttpRequest, site: Any) -> HttpResponse:
         html = render_to_string("incidents/board/rows.html", _board_context(request), request)
         cache.set(key, html, BOARD_CACHE_SECONDS)
     return HttpResponse(html)
+
+
+def board_rows_key(version: int, language: str, query: str) -> str:
+    """Where the board's rows of a marker version, language and filters are kept."""
+    filters = hashlib.sha256(query.encode()).hexdigest()[:16]
+    return f"cc112.board.{version}.{language}.{filters}"
 
 
 def _wait_for(key: str) -> str | None:
