@@ -12,7 +12,6 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 from unfold.decorators import action, display
 from unfold.enums import ActionVariant
@@ -35,6 +34,7 @@ from incidents.services import (
     dispatch_resolve,
 )
 from incidents.transitions import DISPATCH_TRANSITIONS
+from sla.presentation import duration_text
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -331,7 +331,7 @@ class DispatchAdmin(FastRowsMixin, KeysetListMixin, ScopedAdmin):
     @display(description=_("age"), ordering="dispatched_at")
     def age(self, obj: Dispatch) -> str:
         end = obj.resolved_at or obj.closed_at or timezone.now()
-        return timesince(obj.dispatched_at, end, depth=1)
+        return duration_text(end - obj.dispatched_at)
 
     def get_list_display(self, request: HttpRequest) -> tuple:
         return (*self.list_display, next_steps_column(request.user))
