@@ -21,6 +21,7 @@ from unfold.decorators import action, display
 from unfold.enums import ActionVariant
 
 from agencies.access import acts_for_centre
+from agencies.models import Agency
 from cc112.admin_errors import ServiceAdminMixin, action_page
 from cc112.admin_paging import KeysetListMixin
 from cc112.admin_rows import FastRowsMixin, choice_badge
@@ -103,6 +104,25 @@ def kecamatan_choices() -> list[tuple[str, str]]:
         return [(name, name) for name in names]
 
     return cached_choices("kecamatan", build)
+
+
+def partner_choices() -> list[tuple[str, str]]:
+    """The agencies a case can be dispatched to (the queue's and the board's filter)."""
+
+    def build() -> list[tuple[str, str]]:
+        agencies = Agency.objects.partners().order_by("short_name")
+        return [(str(pk), name) for pk, name in agencies.values_list("pk", "short_name")]
+
+    return cached_choices("agency", build)
+
+
+def active_category_choices() -> list[tuple[str, str]]:
+    """The categories a new case can have, in the users' order (the board's filter)."""
+
+    def build() -> list[tuple[str, str]]:
+        return [(str(category.pk), str(category)) for category in Category.objects.active()]
+
+    return cached_choices("active-category", build)
 
 
 class KecamatanFilter(admin.SimpleListFilter):

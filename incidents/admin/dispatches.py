@@ -17,7 +17,6 @@ from unfold.decorators import action, display
 from unfold.enums import ActionVariant
 
 from agencies.access import acts_for_centre, agency_of, works_for_agency
-from agencies.models import Agency
 from cc112.admin_errors import action_page, safe_next
 from cc112.admin_paging import KeysetListMixin
 from cc112.admin_rows import FastRowsMixin, choice_badge
@@ -206,13 +205,9 @@ class AgencyFilter(admin.SimpleListFilter):
     parameter_name = "agency__id__exact"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        from incidents.admin.cases import cached_choices
+        from incidents.admin.cases import partner_choices
 
-        def build() -> list[tuple[str, str]]:
-            agencies = Agency.objects.partners().order_by("short_name")
-            return [(str(pk), name) for pk, name in agencies.values_list("pk", "short_name")]
-
-        return cached_choices("agency", build)
+        return partner_choices()
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() and self.value().isdigit():
