@@ -156,21 +156,28 @@ class ClockPart(TypedDict):
     due: str
     target: str
     level: int
+    title: str
 
 
 def clock_part(clock: Clock, calendars: dict[str, Any]) -> ClockPart:
     """A running clock with its due moment and the moment it turns amber (75 % of its target,
     counted in its own calendar: an office-hours clock's amber waits for opening time too)."""
     amber = calendar_of(clock, calendars).add(clock.started_at, clock.target * AMBER_SHARE)
+    due, target, owner = local_moment(clock.due_at), duration_text(clock.target), whose(clock)
     return {
-        "whose": whose(clock),
+        "whose": owner,
         "kind": ClockKind(clock.kind).label,
         "step": str(SHORT_STEPS[ClockKind(clock.kind)]),
         "due_ms": _epoch_ms(clock.due_at),
         "amber_ms": _epoch_ms(amber),
-        "due": local_moment(clock.due_at),
-        "target": duration_text(clock.target),
+        "due": due,
+        "target": target,
         "level": clock.level or 0,
+        "title": "{} · {}: {}".format(
+            owner,
+            ClockKind(clock.kind).label,
+            _("target %(target)s, due %(due)s") % {"target": target, "due": due},
+        ),
     }
 
 
@@ -278,6 +285,8 @@ def board_rows(user: Any, board_filter: BoardFilter) -> dict[str, Any]:
         .order_by("agency__short_name")
     ):
         agencies.setdefault(dispatch.incident_id, []).append(dispatch)
+    # The case page's address made once and filled in a row (a reverse a row was a tenth of it).
+    case_url = reverse("admin:incidents_incident_change", args=(0,)).replace("/0/", "/{}/")
     rows = []
     for incident in shown:
         its_clocks = clocks.get(incident.pk, [])
@@ -287,6 +296,7 @@ def board_rows(user: Any, board_filter: BoardFilter) -> dict[str, Any]:
                 "clocks": its_clocks,
                 "dispatches": agencies.get(incident.pk, []),
                 "level": max((c["level"] for c in its_clocks), default=0),
+                "url": case_url.format(incident.pk),
                 "received": local_moment(incident.received_at),
                 "place": ", ".join(p for p in (incident.kelurahan, incident.kecamatan) if p),
             }
