@@ -519,6 +519,9 @@ class Dispatch(models.Model):
         indexes = [
             models.Index(fields=["agency", "status"], name="dispatch_agency_status"),
             models.Index(fields=["agency", "incident"], name="dispatch_agency_incident"),
+            # The dispatch queue's keyset order (newest dispatch first, then id), per agency
+            # for its staff: a page is an index range, not a sort of the agency's dispatches.
+            models.Index(fields=["agency", "-dispatched_at", "-id"], name="dispatch_queue_agency"),
         ]
         constraints = [
             # One open dispatch per agency and case; after a decline or cancel it may be re-sent.
