@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from cc112.moments import UtcText, utc_text
+from cc112.moments import UtcText, local_moment, utc_text
 from incidents.models import Incident
 from tests.factories import make_incident
 
@@ -41,3 +41,10 @@ def test_no_moment_is_no_text(world):
 
     assert made.get() is None
     assert utc_text(None) is None
+
+
+def test_a_local_moment_names_its_zone():
+    """Staff read a moment as it is in Ambon, to the second, with the zone named."""
+    moment = dt.datetime(2025, 12, 16, 1, 1, tzinfo=dt.UTC)
+
+    assert local_moment(moment) == "16-12-2025 10:01:00 WIT"

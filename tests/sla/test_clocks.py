@@ -634,7 +634,7 @@ def test_a_running_clock_tells_the_time_left(world, after):
 
     text = verdict(clock_of(dispatch, K.ACKNOWLEDGE))
 
-    assert text == "4 min 30 s left (due 16-12-2025 10:05:00)"
+    assert text == "4 min 30 s left (due 16-12-2025 10:05:00 WIT)"
 
 
 def test_an_overdue_clock_says_whose_step_is_late_and_by_how_much(world, after):
@@ -647,7 +647,7 @@ def test_an_overdue_clock_says_whose_step_is_late_and_by_how_much(world, after):
 
     assert text == (
         "Overdue by 2 min 5 s: Polresta has yet to acknowledge the dispatch "
-        "(due 16-12-2025 10:05:00)"
+        "(due 16-12-2025 10:05:00 WIT)"
     )
 
 

@@ -271,12 +271,12 @@ def test_a_rung_fired_late_says_no_sweep_ran_between_its_moment_and_the_sweep(po
     assert first.sweep_started_at == T0 + 101 * SECOND
     with translation.override("en"):
         assert late_firing(first) == (
-            "fired 41 s late: no sweep ran between 16-12-2025 10:01:00 and 16-12-2025 10:01:41"
+            "fired 41 s late: no sweep ran between 16-12-2025 10:01:00 WIT and 16-12-2025 10:01:41 WIT"
         )
         assert "fired 11 s late" in late_firing(Escalation.objects.get(level=2))
     assert late_firing(first) == (
-        "dipicu terlambat 41 dtk: tidak ada penyapuan antara 16-12-2025 10:01:00 dan "
-        "16-12-2025 10:01:41"
+        "dipicu terlambat 41 dtk: tidak ada penyapuan antara 16-12-2025 10:01:00 WIT dan "
+        "16-12-2025 10:01:41 WIT"
     )
     sweep = Sweep.objects.get()
     assert (sweep.last_started_at, sweep.last_finished_at, sweep.last_fired) == (
@@ -307,7 +307,7 @@ def test_a_rung_the_sweeps_reached_late_says_they_were_behind(police_case, after
     with translation.override("en"):
         assert late_firing(Escalation.objects.get(level=1)) == (
             "fired 20 s late: the sweeps were behind (the one before finished at "
-            "16-12-2025 10:01:05)"
+            "16-12-2025 10:01:05 WIT)"
         )
 
 
@@ -323,10 +323,10 @@ def test_an_email_read_after_the_clock_stopped_says_what_happened_since(world, p
 
     assert headline.startswith(
         "Escalation level 1 (100% of target): Polresta had yet to acknowledge the dispatch when "
-        "it fell due at 16-12-2025 10:01:00; target 1 min. Since then: Breached:"
+        "it fell due at 16-12-2025 10:01:00 WIT; target 1 min. Since then: Breached:"
     )
     assert headline.endswith(
-        "Fired 41 s late: no sweep ran between 16-12-2025 10:01:00 and 16-12-2025 10:01:41."
+        "Fired 41 s late: no sweep ran between 16-12-2025 10:01:00 WIT and 16-12-2025 10:01:41 WIT."
     )
 
 

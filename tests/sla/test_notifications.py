@@ -364,5 +364,5 @@ def test_the_headline_names_the_level_the_agency_the_step_and_the_deadline(escal
 
     assert headline == (
         "Escalation level 1 (100% of target): Polresta has yet to acknowledge the dispatch; "
-        "target 1 min, due 16-12-2025 10:01:00."
+        "target 1 min, due 16-12-2025 10:01:00 WIT."
     )
