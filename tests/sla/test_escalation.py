@@ -271,7 +271,8 @@ def test_a_rung_fired_late_says_no_sweep_ran_between_its_moment_and_the_sweep(po
     assert first.sweep_started_at == T0 + 101 * SECOND
     with translation.override("en"):
         assert late_firing(first) == (
-            "fired 41 s late: no sweep ran between 16-12-2025 10:01:00 WIT and 16-12-2025 10:01:41 WIT"
+            "fired 41 s late: no sweep ran between 16-12-2025 10:01:00 WIT and "
+            "16-12-2025 10:01:41 WIT"
         )
         assert "fired 11 s late" in late_firing(Escalation.objects.get(level=2))
     assert late_firing(first) == (
