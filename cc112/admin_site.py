@@ -3,11 +3,17 @@ sidebar search answering a bad page with 404."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
+from urllib.parse import urlparse
 
 from django.core.paginator import InvalidPage
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
+from django.utils.functional import lazy
+from django.utils.module_loading import import_string
+from django.utils.translation import get_language
 from unfold.sites import UnfoldAdminSite
 
 from agencies.access import is_agency_staff, is_centre_staff
@@ -28,7 +34,97 @@ def home_of(user: Any) -> str | None:
     return None
 
 
+# What an item of the sidebar's navigation may hold for ``_plain_navigation`` to draw it the
+# way unfold does; anything else (tabs, nested items, fixed "active", link callbacks, group
+# badges) goes through unfold's own ``get_sidebar_list``.
+_PLAIN_ITEM_KEYS = frozenset({"title", "icon", "link", "badge", "permission"})
+_PLAIN_GROUP_KEYS = frozenset({"title", "items", "collapsible", "separator"})
+
+
+@lru_cache(maxsize=64)
+def _callback(path: str) -> Callable:
+    return import_string(path)
+
+
+@lru_cache(maxsize=64)
+def _lazy_badge(path: str) -> Callable:
+    """unfold makes a new lazy class a badge a request (``lazy(callback)``): one is enough."""
+    return lazy(_callback(path), str)
+
+
+_NAVIGATIONS: dict[tuple[int, str | None, str], tuple[list, tuple | None]] = {}
+
+
+def _plain_navigation(navigation: list, language: str | None, prefix: str) -> tuple | None:
+    """The settings' navigation with each link written out, per language and script prefix
+    (what a link's text depends on); None if it holds anything this module does not draw.
+    Nothing here depends on the user: permissions, "active" and badges are per request.
+    Kept with the list itself, so an id is never taken for another list's."""
+    key = (id(navigation), language, prefix)
+    kept = _NAVIGATIONS.get(key)
+    if kept is not None and kept[0] is navigation:
+        return kept[1]
+    groups: list | None = []
+    for group in navigation:
+        if not isinstance(group, dict) or set(group) - _PLAIN_GROUP_KEYS:
+            groups = None
+            break
+        items = []
+        for item in group["items"]:
+            if set(item) - _PLAIN_ITEM_KEYS or callable(item.get("link")):
+                groups = None
+                break
+            link = str(item.get("link") or "")
+            items.append((item, link, urlparse(link).path))
+        if groups is None:
+            break
+        groups.append(({k: v for k, v in group.items() if k != "items"}, tuple(items)))
+    plain = None if groups is None else tuple(groups)
+    if len(_NAVIGATIONS) > 64:
+        _NAVIGATIONS.clear()
+    _NAVIGATIONS[key] = (navigation, plain)
+    return plain
+
+
 class Cc112AdminSite(UnfoldAdminSite):
+    def get_sidebar_list(self, request: HttpRequest) -> list[dict[str, Any]]:
+        """unfold's sidebar navigation, without deep-copying the settings, resolving every
+        link and making a lazy class a badge on every page (a tenth of the case list's time
+        before its rows): the links are kept per language, the rest is decided per request
+        exactly as unfold does (``_get_is_active``, ``_call_permission_callback``)."""
+        from unfold.settings import get_config
+
+        config = get_config(self.settings_name)
+        navigation = config["SIDEBAR"].get("navigation")
+        plain = (
+            _plain_navigation(navigation, get_language(), get_script_prefix())
+            if isinstance(navigation, list) and not config.get("TABS")
+            else None
+        )
+        if plain is None:
+            return super().get_sidebar_list(request)
+        index_path = reverse(f"{self.name}:index")
+        results = []
+        for group, items in plain:
+            shown = []
+            for item, link, path in items:
+                entry = {**item, "link": link}
+                # unfold's _get_is_active for a link that is not a tab.
+                entry["active"] = (path == request.path == index_path) or (
+                    path != "" and path in request.path and path != index_path
+                )
+                permission = item.get("permission")
+                if isinstance(permission, str):
+                    permission = _callback(permission)
+                # As unfold's _call_permission_callback decides, without its lazy class.
+                entry["has_permission"] = permission is None or permission(request) == True  # noqa: E712
+                badge = item.get("badge")
+                if isinstance(badge, str):
+                    entry["badge_callback"] = _lazy_badge(badge)(request)
+                shown.append(entry)
+            results.append({**group, "items": shown})
+        return results
+
     def get_urls(self) -> list:
         from incidents.board import board_urls
         from incidents.console import console_urls
