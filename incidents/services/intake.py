@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.access import acts_for_centre, agency_of, may_report_cases
 from cc112.errors import ActionForbidden, DomainError
 from cc112.history import apply_changes, attribute
+from cc112.reads import reads_shared
 from incidents.events import emit_case_changed, emit_case_opened
 from incidents.models import (
     Area,
@@ -28,10 +29,11 @@ from incidents.models import (
     area_search_key,
 )
 from incidents.phones import caller_key
+from incidents.pulse import pulse_batch
 from incidents.services._common import event_time, lock_incident, require_centre
 from incidents.services.access import access_sync_agency
 from incidents.services.areas import area_for_case
-from incidents.services.dispatch import incident_dispatch
+from incidents.services.dispatch import dispatch_new_case
 from sla.services import clocks_retarget, clocks_start_for_case
 
 if TYPE_CHECKING:
@@ -63,19 +65,26 @@ def _next_reference(received_at: datetime) -> str:
     """112-AMB-2025-000123: numbered per city and year, without gaps.
 
     The sequence row is locked for the rest of the transaction, so two operators saving at the
-    same moment get consecutive numbers and a rolled-back case gives its number back.
+    same moment get consecutive numbers and a rolled-back case gives its number back. One
+    statement (PostgreSQL, SQLite ≥ 3.35): the year's first case makes the row, every other
+    one moves it, and the number comes back without a read before the write.
     """
     year = timezone.localtime(received_at).year
     key = f"{settings.CC112_CITY_CODE}-{year}"
-    ReferenceSequence.objects.get_or_create(key=key)
-    sequence = ReferenceSequence.objects.select_for_update().get(key=key)
-    sequence.last_value += 1
-    sequence.save(update_fields=["last_value"])
-    return f"112-{key}-{sequence.last_value:06d}"
+    quote = connection.ops.quote_name
+    table, last = quote(ReferenceSequence._meta.db_table), quote("last_value")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({quote('key')}, {last}) VALUES (%s, 1)"
+            f" ON CONFLICT ({quote('key')}) DO UPDATE SET {last} = {table}.{last} + 1"
+            f" RETURNING {last}",
+            [key],
+        )
+        (value,) = cursor.fetchone()
+    return f"112-{key}-{value:06d}"
 
 
-@transaction.atomic
-def call_record(
+def _call_record(
     *,
     operator: AbstractBaseUser,
     outcome: str,
@@ -103,14 +112,18 @@ def call_record(
         notes=notes.strip(),
         attached_to=attached_to,
     )
-    call.full_clean()
+    # The operator and the case are rows in hand (no existence query); event_time checked the
+    # one constraint, that the call ends after it was answered (no query either).
+    call.full_clean(exclude=["operator", "attached_to"], validate_constraints=False)
     attribute(call, actor=operator, reason=f"call recorded: {outcome}")
     call.save()
     return call
 
 
-@transaction.atomic
-def incident_create(
+call_record = transaction.atomic(_call_record)
+
+
+def _incident_create(
     *,
     actor: AbstractBaseUser,
     category: Category,
@@ -180,10 +193,13 @@ def incident_create(
         received_at=received_at,
         reference="pending",
     )
-    incident.full_clean(exclude=["call", "reference"])
+    # Its category, area, operator and agency are rows in hand: no query to find they exist.
+    incident.full_clean(
+        exclude=["call", "reference", "category", "area", "operator", "reported_by_agency"]
+    )
 
     if call is None and channel == Channel.PHONE:
-        call = call_record(
+        call = _call_record(
             operator=actor,
             outcome=CallOutcome.INCIDENT,
             answered_at=received_at,
@@ -199,6 +215,9 @@ def incident_create(
     clocks_start_for_case(incident)
     emit_case_opened(incident)
     return incident
+
+
+incident_create = transaction.atomic(_incident_create)
 
 
 @transaction.atomic
@@ -220,7 +239,7 @@ def call_attach(
             _("A case that is “%(status)s” takes no more calls: open a new one.")
             % {"status": incident.get_status_display()}
         )
-    call = call_record(
+    call = _call_record(
         operator=operator,
         outcome=CallOutcome.ATTACHED,
         answered_at=answered_at,
@@ -244,12 +263,18 @@ def incident_create_and_dispatch(
     **case: Any,
 ) -> tuple[Incident, list[Dispatch]]:
     """The call screen's one submit: open the case (T0 as given: when the call was answered)
-    and send it to its agencies (T1: now), in one transaction; any refusal writes nothing."""
-    incident = incident_create(actor=actor, **case)
-    dispatches = incident_dispatch(
-        incident=incident, agencies=agencies, actor=actor, instructions=instructions
-    )
-    incident.refresh_from_db()
+    and send it to its agencies (T1: now), in one transaction; any refusal writes nothing.
+
+    The case is new in this transaction, so nobody else can lock it: it is dispatched as it is
+    in hand (no lock, no read back). The configuration both steps read (SLA targets, the
+    escalation ladder, webhook subscriptions) is read once, and each live page's marker moves
+    once (``tests/incidents/test_submit_statements.py`` counts the statements).
+    """
+    with reads_shared(), pulse_batch():
+        incident = _incident_create(actor=actor, **case)
+        dispatches = dispatch_new_case(
+            incident=incident, agencies=agencies, actor=actor, instructions=instructions
+        )
     return incident, dispatches
 
 
