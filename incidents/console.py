@@ -17,6 +17,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.db.models import Count, Q
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -234,14 +235,13 @@ def caller_history(user: Any, number: str) -> dict[str, Any] | None:
         .values_list("outcome")
         .annotate(n=Count("outcome"), week=Count("outcome", filter=Q(answered_at__gte=week_ago)))
     }
-    case_ids = {
-        pk
-        for pair in mine.filter(outcome__in=[CallOutcome.INCIDENT, CallOutcome.ATTACHED])
+    # A subquery, not a list of ids: one round trip fewer. A call opened a case (incident) or
+    # joined one (attached_to), never both.
+    case_ids = (
+        mine.filter(outcome__in=[CallOutcome.INCIDENT, CallOutcome.ATTACHED])
         .order_by()
-        .values_list("incident__id", "attached_to_id")
-        for pk in pair
-        if pk is not None
-    }
+        .values(case=Coalesce("incident__id", "attached_to_id"))
+    )
     open_cases = list(
         Incident.objects.visible_to(user)
         .filter(pk__in=case_ids, status__in=OPEN_INCIDENT_STATUSES)
