@@ -30,6 +30,7 @@ from sla.services import (
     clocks_follow_dispatch,
     clocks_hold,
     clocks_start_for_dispatches,
+    clocks_start_for_new_case_dispatched,
     clocks_stop_dispatch_clock,
     notifications_for_dispatches,
 )
@@ -67,8 +68,9 @@ def dispatch_new_case(
     instructions: str = "",
 ) -> list[Dispatch]:
     """``incident_dispatch`` of a case this transaction has just made (the call screen's
-    submit), inside that transaction: nobody else can see the case yet, so it is not locked,
-    and it has no dispatches to read."""
+    submit) with ``start_clocks=False``, inside that transaction: nobody else can see the case
+    yet, so it is not locked, it has no dispatches to read, and no sweep can hold its clocks,
+    which start here with the dispatches'."""
     require_centre(actor, _("dispatch cases"))
     agencies = list(dict.fromkeys(agencies))
     if not agencies:
@@ -123,7 +125,7 @@ def _dispatch(
             }
         )
     held = None
-    if incident.first_dispatched_at is None:
+    if incident.first_dispatched_at is None and not new_case:
         held = clocks_hold(incident=incident)  # the operator's clock, which this dispatch stops
     at = event_time(at, not_before=incident.received_at, field="at")
 
@@ -144,8 +146,12 @@ def _dispatch(
     Dispatch.history.bulk_history_create(dispatches)
     access_grant_dispatched(incident=incident, agencies=agencies)
 
-    clocks_start_for_dispatches(incident, dispatches)
     reason = "dispatched to " + ", ".join(a.short_name for a in agencies)
+    if new_case:
+        incident.first_dispatched_at = at
+        clocks_start_for_new_case_dispatched(incident, dispatches, at)
+    else:
+        clocks_start_for_dispatches(incident, dispatches)
     if incident.first_dispatched_at is None:
         incident.first_dispatched_at = at
         clocks_stop_dispatch_clock(incident, at, answered=True, held=held)

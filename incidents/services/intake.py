@@ -141,6 +141,7 @@ def _incident_create(
     longitude: Decimal | None = None,
     received_at: datetime | None = None,
     call_ended_at: datetime | None = None,
+    start_clocks: bool = True,
 ) -> Incident:
     """Open a case (T0).
 
@@ -149,6 +150,8 @@ def _incident_create(
     2. A phone report without a call record gets one, so the operator's calls count it.
     3. The reference is numbered inside the same transaction.
     4. The case is saved with its operator as the history's actor.
+    5. Its clocks start (unless ``start_clocks`` is False: the call screen's submit starts them
+       with its dispatches').
     """
     if not may_report_cases(actor):
         raise ActionForbidden(
@@ -212,7 +215,8 @@ def _incident_create(
     incident.save()
     if reporter is not None:
         access_sync_agency(incident=incident, agency=reporter)
-    clocks_start_for_case(incident)
+    if start_clocks:
+        clocks_start_for_case(incident)
     emit_case_opened(incident)
     return incident
 
@@ -266,12 +270,13 @@ def incident_create_and_dispatch(
     and send it to its agencies (T1: now), in one transaction; any refusal writes nothing.
 
     The case is new in this transaction, so nobody else can lock it: it is dispatched as it is
-    in hand (no lock, no read back). The configuration both steps read (SLA targets, the
+    in hand (no lock, no read back), and its clocks start with its dispatches' in one insert,
+    the operator's answered at T1. The configuration both steps read (SLA targets, the
     escalation ladder, webhook subscriptions) is read once, and each live page's marker moves
     once (``tests/incidents/test_submit_statements.py`` counts the statements).
     """
     with reads_shared(), pulse_batch():
-        incident = _incident_create(actor=actor, **case)
+        incident = _incident_create(actor=actor, start_clocks=False, **case)
         dispatches = dispatch_new_case(
             incident=incident, agencies=agencies, actor=actor, instructions=instructions
         )

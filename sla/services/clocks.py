@@ -153,11 +153,33 @@ def _start(
 def clocks_start_for_case(incident: Incident) -> Clock:
     """From the moment the call was answered (T0): the operator's clock, T0→T1, and the case's
     whole handling, T0→T4 and T0→closed. Returns the operator's."""
+    clocks = _case_clocks(incident)
+    Clock.objects.bulk_create(clocks)
+    return clocks[0]
+
+
+def clocks_start_for_new_case_dispatched(
+    incident: Incident, dispatches: Iterable[Dispatch], at: datetime
+) -> list[Clock]:
+    """A case dispatched in the transaction that opened it (the call screen's submit): its
+    clocks and its dispatches' in one insert, the operator's already answered at T1 (``at``).
+
+    The rows ``clocks_start_for_case``, ``clocks_start_for_dispatches`` and
+    ``clocks_stop_dispatch_clock`` would leave; nobody else can see the case before the commit,
+    so there is no sweep to hold the operator's clock against."""
+    clocks = _case_clocks(incident)
+    _stopped(clocks[0], at, how=ANSWERED)
+    clocks += _dispatch_clocks(incident, dispatches)
+    return Clock.objects.bulk_create(clocks)
+
+
+def _case_clocks(incident: Incident) -> list[Clock]:
+    """The case's clocks, the operator's first, not yet saved."""
     steps = ladder()
     targets = TargetBook(priority=incident.priority, category_id=incident.category_id)
     calendar = calendar_for(None)
-    started = {
-        kind: _start(
+    return [
+        _start(
             incident=incident,
             kind=kind,
             started_at=incident.received_at,
@@ -167,17 +189,19 @@ def clocks_start_for_case(incident: Incident) -> Clock:
             targets=targets,
         )
         for kind in (K.DISPATCH, K.HANDLING, K.CLOSURE)
-    }
-    Clock.objects.bulk_create(started.values())
-    return started[K.DISPATCH]
+    ]
 
 
 def clocks_start_for_dispatches(incident: Incident, dispatches: Iterable[Dispatch]) -> list[Clock]:
     """Each dispatched agency's clocks, T1→T2, T1→T3 and T1→T4 (a re-dispatch starts fresh
     ones)."""
+    return Clock.objects.bulk_create(_dispatch_clocks(incident, dispatches))
+
+
+def _dispatch_clocks(incident: Incident, dispatches: Iterable[Dispatch]) -> list[Clock]:
     steps = ladder()
     targets = TargetBook(priority=incident.priority, category_id=incident.category_id)
-    clocks = []
+    clocks: list[Clock] = []
     for dispatch in dispatches:
         calendar = calendar_for(dispatch.agency)  # an office week is one query: once a dispatch
         clocks += [
@@ -193,10 +217,16 @@ def clocks_start_for_dispatches(incident: Incident, dispatches: Iterable[Dispatc
             )
             for kind in (K.ACKNOWLEDGE, K.ON_SCENE, K.RESOLVE)
         ]
-    return Clock.objects.bulk_create(clocks)
+    return clocks
 
 
 def _stop(clock: Clock, at: datetime, *, how: str) -> None:
+    _stopped(clock, at, how=how)
+    clock.save(update_fields=["elapsed", "state", "stopped_at", "next_level", "next_escalation_at"])
+
+
+def _stopped(clock: Clock, at: datetime, *, how: str) -> None:
+    """Set what stopping the clock at ``at`` changes (not saved)."""
     at = max(at, clock.started_at)
     clock.elapsed = calendar_of(clock).elapsed(clock.started_at, at)
     late = clock.elapsed > clock.target
@@ -213,7 +243,6 @@ def _stop(clock: Clock, at: datetime, *, how: str) -> None:
     if clock.next_escalation_at is None or clock.next_escalation_at > at:
         clock.next_level = None
         clock.next_escalation_at = None
-    clock.save(update_fields=["elapsed", "state", "stopped_at", "next_level", "next_escalation_at"])
 
 
 def _running(**filters: object) -> list[Clock]:
