@@ -405,7 +405,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--open", type=int, default=60, dest="open_cases")
     parser.add_argument("--clients", type=int, default=60)
     parser.add_argument("--seconds", type=float, default=150)
-    parser.add_argument("--workers", type=int, default=3)
+    # As the README runs the portal in production (gunicorn --workers 4).
+    parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--reuse", action="store_true", help="reuse a kept database")

@@ -94,6 +94,10 @@ class KeysetChangeList(ChangeList):
 
     def get_queryset(self, request: HttpRequest, exclude_parameters: Any = None) -> QuerySet:
         queryset = super().get_queryset(request, exclude_parameters)
+        deferred = getattr(self.model_admin, "list_deferred", ())
+        if deferred:
+            # Long texts the list does not show stay in the table (search still reads them).
+            queryset = queryset.defer(*deferred)
         self.keyset = self.keyset_applies(request, queryset)
         if self.keyset and self.after is not None:
             moment, pk = self.after
@@ -105,6 +109,16 @@ class KeysetChangeList(ChangeList):
         return queryset
 
     def get_results(self, request: HttpRequest) -> None:
+        self._get_results(request)
+        # What a column shows beside the row itself (the agencies a case went to), read for
+        # the page's rows at once: ``list_rows`` on the admin, if it has one.
+        rows = list(self.result_list)
+        list_rows = getattr(self.model_admin, "list_rows", None)
+        if list_rows is not None:
+            list_rows(request, rows)
+        self.result_list = rows
+
+    def _get_results(self, request: HttpRequest) -> None:
         if not self.keyset or PAGE_VAR in request.GET:
             super().get_results(request)
             self.paged_by_key = False

@@ -14,7 +14,9 @@ agency's (the centre gets 404: it has the board).
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+import json
+import time
+from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
 from django import forms
@@ -22,7 +24,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.core.cache import cache
-from django.db.models import Exists, F, Max, Min, OuterRef, Q
+from django.db.models import Exists, F, Max, Min, OuterRef, Q, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -34,20 +36,20 @@ from django.views.decorators.http import require_POST
 from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
 from agencies.access import acts_for_centre, agency_of, is_agency_staff
-from agencies.models import Agency
 from cc112.admin_errors import submit
 from cc112.moments import local_moment
+from incidents.admin.cases import active_category_choices, kecamatan_choices, partner_choices
 from incidents.models import (
     OPEN_DISPATCH_STATUSES,
-    Category,
     Dispatch,
     DispatchStatus,
     Incident,
+    IncidentStatus,
     Priority,
 )
 from incidents.pulse import CENTRE, agency_key, pulse_version
 from incidents.services import dispatch_acknowledge
-from sla.models import CASE_KINDS, Clock, ClockKind, ClockState
+from sla.models import CASE_KINDS, Clock, ClockKind, ClockState, Escalation
 from sla.presentation import duration_text, whose
 from sla.services.clocks import calendar_of
 
@@ -56,6 +58,15 @@ BOARD_LIMIT = 300
 INBOX_LIMIT = 200
 # A board's rows rendered for one marker version serve the other boards asking for it.
 BOARD_CACHE_SECONDS = 30
+# One board renders a version's rows; the others asking meanwhile wait this long for them at
+# most (then render themselves), looking every RENDER_POLL_SECONDS.
+RENDER_WAIT_SECONDS = 1.5
+RENDER_POLL_SECONDS = 0.02
+OPEN_CASES = [
+    status
+    for status in IncidentStatus
+    if status not in (IncidentStatus.CLOSED, IncidentStatus.CANCELLED)
+]
 # A clock turns amber at this share of its target.
 AMBER_SHARE = 0.75
 # A page's marker token: as long as a shift and a half, then the page reloads for a new one.
@@ -145,21 +156,28 @@ class ClockPart(TypedDict):
     due: str
     target: str
     level: int
+    title: str
 
 
 def clock_part(clock: Clock, calendars: dict[str, Any]) -> ClockPart:
     """A running clock with its due moment and the moment it turns amber (75 % of its target,
     counted in its own calendar: an office-hours clock's amber waits for opening time too)."""
     amber = calendar_of(clock, calendars).add(clock.started_at, clock.target * AMBER_SHARE)
+    due, target, owner = local_moment(clock.due_at), duration_text(clock.target), whose(clock)
     return {
-        "whose": whose(clock),
+        "whose": owner,
         "kind": ClockKind(clock.kind).label,
         "step": str(SHORT_STEPS[ClockKind(clock.kind)]),
         "due_ms": _epoch_ms(clock.due_at),
         "amber_ms": _epoch_ms(amber),
-        "due": local_moment(clock.due_at),
-        "target": duration_text(clock.target),
+        "due": due,
+        "target": target,
         "level": clock.level or 0,
+        "title": "{} · {}: {}".format(
+            owner,
+            ClockKind(clock.kind).label,
+            _("target %(target)s, due %(due)s") % {"target": target, "due": due},
+        ),
     }
 
 
@@ -177,18 +195,20 @@ def _running_clocks(user: Any, **filters: Any) -> list[Clock]:
 
 
 class BoardFilter(forms.Form):
-    agency = forms.ModelChoiceField(
+    """The board's filters; their choices are fixed data kept a minute (no query a page)."""
+
+    agency = forms.TypedChoiceField(
         label=gettext_lazy("Agency"),
-        queryset=Agency.objects.none(),
+        coerce=int,
+        empty_value=None,
         required=False,
-        empty_label=gettext_lazy("All agencies"),
         widget=UnfoldAdminSelectWidget,
     )
-    category = forms.ModelChoiceField(
+    category = forms.TypedChoiceField(
         label=gettext_lazy("Category"),
-        queryset=Category.objects.none(),
+        coerce=int,
+        empty_value=None,
         required=False,
-        empty_label=gettext_lazy("All categories"),
         widget=UnfoldAdminSelectWidget,
     )
     kecamatan = forms.CharField(
@@ -208,8 +228,8 @@ class BoardFilter(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["agency"].queryset = Agency.objects.partners().order_by("short_name")
-        self.fields["category"].queryset = Category.objects.active()
+        self.fields["agency"].choices = [("", _("All agencies")), *partner_choices()]
+        self.fields["category"].choices = [("", _("All categories")), *active_category_choices()]
 
     def narrow(self, cases: Any) -> Any:
         if not self.is_valid():
@@ -220,13 +240,13 @@ class BoardFilter(forms.Form):
                 Exists(
                     Dispatch.objects.filter(
                         incident=OuterRef("pk"),
-                        agency=data["agency"],
+                        agency_id=data["agency"],
                         status__in=OPEN_DISPATCH_STATUSES,
                     )
                 )
             )
         if data["category"] is not None:
-            cases = cases.filter(category=data["category"])
+            cases = cases.filter(category_id=data["category"])
         if data["kecamatan"].strip():
             cases = cases.filter(kecamatan__iexact=data["kecamatan"].strip())
         if data["priority"] is not None:
@@ -241,7 +261,9 @@ def board_rows(user: Any, board_filter: BoardFilter) -> dict[str, Any]:
 
     Four queries: the cases, their number, their running clocks, their open dispatches.
     """
-    cases = board_filter.narrow(Incident.objects.visible_to(user).open())
+    # The open statuses named (not "not closed"): the (status, received_at) index finds them
+    # among a year of closed cases, where NOT IN read the whole table.
+    cases = board_filter.narrow(Incident.objects.visible_to(user).filter(status__in=OPEN_CASES))
     # The case's own handling times are measured, not chased: they do not order the board.
     chased = Q(clocks__state=ClockState.RUNNING) & ~Q(clocks__kind__in=list(CASE_KINDS))
     shown = list(
@@ -263,6 +285,8 @@ def board_rows(user: Any, board_filter: BoardFilter) -> dict[str, Any]:
         .order_by("agency__short_name")
     ):
         agencies.setdefault(dispatch.incident_id, []).append(dispatch)
+    # The case page's address made once and filled in a row (a reverse a row was a tenth of it).
+    case_url = reverse("admin:incidents_incident_change", args=(0,)).replace("/0/", "/{}/")
     rows = []
     for incident in shown:
         its_clocks = clocks.get(incident.pk, [])
@@ -272,6 +296,7 @@ def board_rows(user: Any, board_filter: BoardFilter) -> dict[str, Any]:
                 "clocks": its_clocks,
                 "dispatches": agencies.get(incident.pk, []),
                 "level": max((c["level"] for c in its_clocks), default=0),
+                "url": case_url.format(incident.pk),
                 "received": local_moment(incident.received_at),
                 "place": ", ".join(p for p in (incident.kelurahan, incident.kecamatan) if p),
             }
@@ -297,14 +322,8 @@ def board(request: HttpRequest, site: Any) -> HttpResponse:
         "title": _("Case board"),
         **live,
         **_board_context(request),
-        "kecamatan_choices": list(
-            Incident.objects.visible_to(request.user)
-            .open()
-            .exclude(kecamatan="")
-            .order_by("kecamatan")
-            .values_list("kecamatan", flat=True)
-            .distinct()[:200]
-        ),
+        # From the gazetteer (fixed data, kept a minute), never a DISTINCT over the cases.
+        "kecamatan_choices": [name for name, _label in kecamatan_choices()],
         "map_tiles": settings.CC112_MAP_TILE_URL,
         "map_attribution": settings.CC112_MAP_ATTRIBUTION,
         "map_centre": settings.CC112_MAP_CENTRE,
@@ -323,13 +342,33 @@ def board_fragment(request: HttpRequest, site: Any) -> HttpResponse:
     """
     if not may_watch_board(request.user):
         raise Http404
-    filters = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:16]
-    key = f"cc112.board.{pulse_version(CENTRE)}.{get_language()}.{filters}"
+    key = board_rows_key(pulse_version(CENTRE), get_language(), request.GET.urlencode())
     html = cache.get(key)
+    if html is None and not cache.add(f"{key}.rendering", 1, RENDER_WAIT_SECONDS):
+        # Another board is rendering this version (they all ask at the same moment): wait for
+        # its rows rather than render them again beside it, on the same cores.
+        html = _wait_for(key)
     if html is None:
         html = render_to_string("incidents/board/rows.html", _board_context(request), request)
         cache.set(key, html, BOARD_CACHE_SECONDS)
     return HttpResponse(html)
+
+
+def board_rows_key(version: int, language: str, query: str) -> str:
+    """Where the board's rows of a marker version, language and filters are kept."""
+    filters = hashlib.sha256(query.encode()).hexdigest()[:16]
+    return f"cc112.board.{version}.{language}.{filters}"
+
+
+def _wait_for(key: str) -> str | None:
+    waited = 0.0
+    while waited < RENDER_WAIT_SECONDS:
+        time.sleep(RENDER_POLL_SECONDS)
+        waited += RENDER_POLL_SECONDS
+        html = cache.get(key)
+        if html is not None:
+            return html
+    return None
 
 
 def _live_page(request: HttpRequest, key: str, rows_url: str) -> dict[str, Any]:
@@ -353,11 +392,51 @@ def _live_page(request: HttpRequest, key: str, rows_url: str) -> dict[str, Any]:
 # --- The inbox -------------------------------------------------------------------------------
 
 
+ACK_FIELDS = ("id", "target", "working_time", "office_week", "started_at", "due_at")
+
+
+def _with_acknowledge_clock(dispatches: Any) -> Any:
+    """Each dispatch with its running acknowledge clock's fields (there is at most one: one
+    clock per dispatch and kind) and the escalation level it reached, in the same statement."""
+    running = Clock.objects.filter(
+        dispatch=OuterRef("pk"), kind=ClockKind.ACKNOWLEDGE, state=ClockState.RUNNING
+    )
+    level = (
+        Escalation.objects.filter(clock__in=running.values("pk"))
+        .order_by("-level")
+        .values("level")[:1]
+    )
+    return dispatches.annotate(
+        **{f"ack_{name}": Subquery(running.values(name)[:1]) for name in ACK_FIELDS},
+        ack_level=Subquery(level),
+    )
+
+
+def _acknowledge_clock(dispatch: Dispatch) -> Clock | None:
+    """The running acknowledge clock ``_with_acknowledge_clock`` read beside the dispatch."""
+    if dispatch.ack_id is None:  # type: ignore[attr-defined]
+        return None
+    clock = Clock(
+        dispatch=dispatch,
+        incident_id=dispatch.incident_id,
+        agency=dispatch.agency,
+        kind=ClockKind.ACKNOWLEDGE,
+        state=ClockState.RUNNING,
+        **{name: getattr(dispatch, f"ack_{name}") for name in ACK_FIELDS},
+    )
+    clock.level = dispatch.ack_level  # type: ignore[attr-defined]
+    if isinstance(clock.target, int | float):  # SQLite's subquery gives microseconds
+        clock.target = timedelta(microseconds=clock.target)
+    if isinstance(clock.office_week, str):  # and JSON as text
+        clock.office_week = json.loads(clock.office_week)
+    return clock
+
+
 def inbox_rows(user: Any) -> dict[str, Any]:
     """The user's agency's dispatches still open: waiting for acknowledgement first, newest
     first, then those under way; each with its running acknowledge clock, if any.
 
-    Three queries: the dispatches, their number past the limit, their running clocks.
+    One query, and one more for their number past the limit.
     """
     agency = agency_of(user)
     if agency is None:
@@ -367,27 +446,27 @@ def inbox_rows(user: Any) -> dict[str, Any]:
     )
     pending_first = Q(status=DispatchStatus.PENDING)
     shown = list(
-        dispatches.select_related("incident__category")
-        .annotate(waiting=pending_first)
-        .order_by("-waiting", "-dispatched_at", "-pk")[:INBOX_LIMIT]
+        _with_acknowledge_clock(
+            dispatches.select_related("incident__category")
+            .defer(
+                "incident__caller_name", "incident__caller_phone", "incident__category__examples"
+            )
+            .annotate(waiting=pending_first)
+        ).order_by("-waiting", "-dispatched_at", "-pk")[:INBOX_LIMIT]
     )
     total = len(shown) if len(shown) < INBOX_LIMIT else dispatches.count()
     calendars: dict[str, Any] = {}
-    clocks = {
-        clock.dispatch_id: clock_part(clock, calendars)
-        for clock in _running_clocks(
-            user, dispatch_id__in=[d.pk for d in shown], kind=ClockKind.ACKNOWLEDGE
-        )
-    }
     rows = []
     for dispatch in shown:
+        dispatch.agency = agency  # the user's own: no join, no query
         incident = dispatch.incident
+        clock = _acknowledge_clock(dispatch)
         rows.append(
             {
                 "dispatch": dispatch,
                 "incident": incident,
                 "pending": dispatch.status == DispatchStatus.PENDING,
-                "clock": clocks.get(dispatch.pk),
+                "clock": clock_part(clock, calendars) if clock is not None else None,
                 "line": (incident.description.strip().splitlines() or [""])[0][:140],
                 "place": ", ".join(p for p in (incident.kelurahan, incident.kecamatan) if p),
                 "sent": local_moment(dispatch.dispatched_at),

@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -21,8 +21,10 @@ from unfold.decorators import action, display
 from unfold.enums import ActionVariant
 
 from agencies.access import acts_for_centre
+from agencies.models import Agency
 from cc112.admin_errors import ServiceAdminMixin, action_page
 from cc112.admin_paging import KeysetListMixin
+from cc112.admin_rows import FastRowsMixin, choice_badge
 from cc112.moments import local_moment
 from incidents.admin.base import ScopedAdmin, badge, person, stamp
 from incidents.admin.dispatches import DISPATCH_STATUS_COLOURS, steps_for
@@ -79,13 +81,48 @@ PRIORITY_COLOURS = {1: "danger", 2: "warning", 3: "info"}
 CHOICES_SECONDS = 60
 
 
-def _cached_choices(name: str, build: Callable[[], list[tuple[str, str]]]) -> list[tuple[str, str]]:
+def cached_choices(name: str, build: Callable[[], list[tuple[str, str]]]) -> list[tuple[str, str]]:
     key = f"cc112.list-choices.{name}.{get_language()}"
     choices = cache.get(key)
     if choices is None:
         choices = build()
         cache.set(key, choices, CHOICES_SECONDS)
     return choices
+
+
+def kecamatan_choices() -> list[tuple[str, str]]:
+    """The gazetteer's kecamatan names (the case list's and the board's filter)."""
+
+    def build() -> list[tuple[str, str]]:
+        names = (
+            Area.objects.active()
+            .filter(level=AreaLevel.KECAMATAN)
+            .order_by("name")
+            .values_list("name", flat=True)
+            .distinct()
+        )
+        return [(name, name) for name in names]
+
+    return cached_choices("kecamatan", build)
+
+
+def partner_choices() -> list[tuple[str, str]]:
+    """The agencies a case can be dispatched to (the queue's and the board's filter)."""
+
+    def build() -> list[tuple[str, str]]:
+        agencies = Agency.objects.partners().order_by("short_name")
+        return [(str(pk), name) for pk, name in agencies.values_list("pk", "short_name")]
+
+    return cached_choices("agency", build)
+
+
+def active_category_choices() -> list[tuple[str, str]]:
+    """The categories a new case can have, in the users' order (the board's filter)."""
+
+    def build() -> list[tuple[str, str]]:
+        return [(str(category.pk), str(category)) for category in Category.objects.active()]
+
+    return cached_choices("active-category", build)
 
 
 class KecamatanFilter(admin.SimpleListFilter):
@@ -95,17 +132,7 @@ class KecamatanFilter(admin.SimpleListFilter):
     parameter_name = "kecamatan"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        def build() -> list[tuple[str, str]]:
-            names = (
-                Area.objects.active()
-                .filter(level=AreaLevel.KECAMATAN)
-                .order_by("name")
-                .values_list("name", flat=True)
-                .distinct()
-            )
-            return [(name, name) for name in names]
-
-        return _cached_choices("kecamatan", build)
+        return kecamatan_choices()
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value():
@@ -123,7 +150,7 @@ class CategoryFilter(admin.SimpleListFilter):
         def build() -> list[tuple[str, str]]:
             return [(str(category.pk), str(category)) for category in Category.objects.all()]
 
-        return _cached_choices("category", build)
+        return cached_choices("category", build)
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() and self.value().isdigit():
@@ -147,7 +174,7 @@ class OperatorFilter(admin.SimpleListFilter):
             )
             return [(str(user.pk), person(user)) for user in users]
 
-        return _cached_choices("operator", build)
+        return cached_choices("operator", build)
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() and self.value().isdigit():
@@ -198,13 +225,13 @@ def _offered_case_actions(incident: Incident) -> set[str]:
 
 
 @admin.register(Incident)
-class IncidentAdmin(KeysetListMixin, ServiceAdminMixin, ScopedAdmin):
+class IncidentAdmin(FastRowsMixin, KeysetListMixin, ServiceAdminMixin, ScopedAdmin):
     keyset_field = "received_at"
     form = IncidentUpdateForm
     add_form = IncidentCreateForm
     list_display = (
         "reference",
-        "received_at",
+        "received",
         "category",
         "priority_label",
         "status_label",
@@ -294,17 +321,32 @@ class IncidentAdmin(KeysetListMixin, ServiceAdminMixin, ScopedAdmin):
         "closed",
     )
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return (
-            super()
-            .get_queryset(request)
-            .prefetch_related(
-                Prefetch(
-                    "dispatches",
-                    queryset=Dispatch.objects.select_related("agency").order_by("dispatched_at"),
-                )
-            )
+    # The list's rows leave out what no column shows.
+    list_deferred = (
+        "caller_name",
+        "caller_phone",
+        "location_text",
+        "description",
+        "latitude",
+        "longitude",
+        "category__examples",
+    )
+
+    def list_rows(self, request: HttpRequest, rows: list[Incident]) -> None:
+        """The agencies each case on the page went to, in one query of names (no dispatch or
+        agency objects built): a cancelled dispatch was withdrawn, the agency no longer has it."""
+        names: dict[int, list[str]] = {row.pk: [] for row in rows}
+        agencies = (
+            Dispatch.objects.filter(incident_id__in=list(names))
+            .exclude(status=DispatchStatus.CANCELLED)
+            .order_by("dispatched_at", "pk")
+            .values_list("incident_id", "agency__short_name")
         )
+        for incident_id, name in agencies:
+            if name not in names[incident_id]:
+                names[incident_id].append(name)
+        for row in rows:
+            row.dispatched_names = names[row.pk]
 
     def get_form(  # type: ignore[no-untyped-def]
         self, request: HttpRequest, obj: Incident | None = None, change: bool = False, **kwargs
@@ -348,13 +390,17 @@ class IncidentAdmin(KeysetListMixin, ServiceAdminMixin, ScopedAdmin):
 
     # --- Columns -------------------------------------------------------------------------------
 
-    @display(description=_("priority"), ordering="priority", label=PRIORITY_COLOURS)
-    def priority_label(self, obj: Incident) -> tuple[int, str]:
-        return obj.priority, obj.get_priority_display()
+    @display(description=_("received at (T0)"), ordering="received_at")
+    def received(self, obj: Incident) -> str:
+        return local_moment(obj.received_at)
 
-    @display(description=_("status"), ordering="status", label=STATUS_COLOURS)
-    def status_label(self, obj: Incident) -> tuple[str, str]:
-        return obj.status, obj.get_status_display()
+    @display(description=_("priority"), ordering="priority")
+    def priority_label(self, obj: Incident) -> str:
+        return choice_badge(obj, "priority", PRIORITY_COLOURS)
+
+    @display(description=_("status"), ordering="status")
+    def status_label(self, obj: Incident) -> str:
+        return choice_badge(obj, "status", STATUS_COLOURS)
 
     @display(description=_("status"))
     def status_badge(self, obj: Incident) -> str:
@@ -366,12 +412,14 @@ class IncidentAdmin(KeysetListMixin, ServiceAdminMixin, ScopedAdmin):
 
     @display(description=_("dispatched to"), label=True)
     def dispatched_to(self, obj: Incident) -> list[str]:
-        # A cancelled dispatch was withdrawn by the centre: the agency no longer has the case.
-        names = [
-            d.agency.short_name
-            for d in obj.dispatches.all()
-            if d.status != DispatchStatus.CANCELLED
-        ]
+        names = getattr(obj, "dispatched_names", None)
+        if names is None:  # a row not read by the list (list_rows)
+            names = [
+                d.agency.short_name
+                for d in obj.dispatches.exclude(status=DispatchStatus.CANCELLED)
+                .select_related("agency")
+                .order_by("dispatched_at", "pk")
+            ]
         return list(dict.fromkeys(names))
 
     @display(description=_("operator"), ordering="operator__username")

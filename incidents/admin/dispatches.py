@@ -7,21 +7,23 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 from unfold.decorators import action, display
 from unfold.enums import ActionVariant
 
 from agencies.access import acts_for_centre, agency_of, works_for_agency
 from cc112.admin_errors import action_page, safe_next
+from cc112.admin_paging import KeysetListMixin
+from cc112.admin_rows import FastRowsMixin, choice_badge
+from cc112.moments import local_moment
 from incidents.admin.base import ScopedAdmin, badge, stamp
 from incidents.forms import DispatchReasonForm, DispatchResolveForm, DispatchStepForm
-from incidents.models import OPEN_DISPATCH_STATUSES, Dispatch, DispatchStatus
+from incidents.models import Dispatch, DispatchStatus
 from incidents.services import (
     dispatch_acknowledge,
     dispatch_cancel,
@@ -31,6 +33,7 @@ from incidents.services import (
     dispatch_resolve,
 )
 from incidents.transitions import DISPATCH_TRANSITIONS
+from sla.presentation import duration_text
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -195,14 +198,36 @@ class QueueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class AgencyFilter(admin.SimpleListFilter):
+    """The partner agencies (fixed data), not a DISTINCT over every dispatch one may see."""
+
+    title = _("agency")
+    parameter_name = "agency__id__exact"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        from incidents.admin.cases import partner_choices
+
+        return partner_choices()
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() and self.value().isdigit():
+            return queryset.filter(agency_id=int(self.value()))
+        return queryset
+
+
 @admin.register(Dispatch)
-class DispatchAdmin(ScopedAdmin):
+class DispatchAdmin(FastRowsMixin, KeysetListMixin, ScopedAdmin):
+    """Each agency's queue (the centre's: all), newest first, paged by key like the case list
+    (no OFFSET, no COUNT); what waits for an agency now is its inbox."""
+
+    keyset_field = "dispatched_at"
+    ordering = ("-dispatched_at", "-pk")
     list_display = (
         "case_reference",
         "agency",
         "status_label",
         "age",
-        "dispatched_at",
+        "dispatched",
     )
     list_display_links = ("case_reference",)
     list_select_related = ("incident", "agency")
@@ -239,24 +264,8 @@ class DispatchAdmin(ScopedAdmin):
         "closed_reason",
     )
 
-    def scoped_queryset(self, request: HttpRequest) -> QuerySet:
-        return (
-            super()
-            .scoped_queryset(request)
-            .annotate(
-                open_rank=Case(
-                    When(status__in=OPEN_DISPATCH_STATUSES, then=Value(0)),
-                    default=Value(1),
-                    output_field=IntegerField(),
-                )
-            )
-        )
-
-    def get_ordering(self, request: HttpRequest) -> tuple[str, ...]:
-        return ("open_rank", "-dispatched_at")
-
     def get_list_filter(self, request: HttpRequest) -> tuple:
-        filters: tuple = ("status", ("agency", admin.RelatedOnlyFieldListFilter))
+        filters: tuple = ("status", AgencyFilter)
         if not acts_for_centre(request.user):
             filters = (QueueFilter, *filters)
         return filters
@@ -278,9 +287,13 @@ class DispatchAdmin(ScopedAdmin):
     def case_link(self, obj: Dispatch) -> str:
         return format_html('<a href="{}">{}</a>', case_url(obj), obj.incident.reference)
 
-    @display(description=_("status"), ordering="status", label=DISPATCH_STATUS_COLOURS)
-    def status_label(self, obj: Dispatch) -> tuple[str, str]:
-        return obj.status, obj.get_status_display()
+    @display(description=_("status"), ordering="status")
+    def status_label(self, obj: Dispatch) -> str:
+        return choice_badge(obj, "status", DISPATCH_STATUS_COLOURS)
+
+    @display(description=_("dispatched at (T1)"), ordering="dispatched_at")
+    def dispatched(self, obj: Dispatch) -> str:
+        return local_moment(obj.dispatched_at)
 
     @display(description=_("status"))
     def status_badge(self, obj: Dispatch) -> str:
@@ -313,7 +326,7 @@ class DispatchAdmin(ScopedAdmin):
     @display(description=_("age"), ordering="dispatched_at")
     def age(self, obj: Dispatch) -> str:
         end = obj.resolved_at or obj.closed_at or timezone.now()
-        return timesince(obj.dispatched_at, end, depth=1)
+        return duration_text(end - obj.dispatched_at)
 
     def get_list_display(self, request: HttpRequest) -> tuple:
         return (*self.list_display, next_steps_column(request.user))

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from incidents.board import BOARD_LIMIT
+from incidents.board import BOARD_LIMIT, board_rows_key
 from incidents.models import DispatchStatus, Priority
 from incidents.pulse import CENTRE, agency_key, pulse_version
 from incidents.services import (
@@ -241,6 +243,22 @@ def test_the_board_reads_a_fixed_number_of_queries(world, now, django_assert_max
     with django_assert_max_num_queries(9):
         client.get(reverse(BOARD_ROWS))
     assert BOARD_LIMIT >= 100
+
+
+def test_boards_asking_at_once_wait_for_the_one_rendering_the_new_rows(world):
+    """After a change every open board asks for the rows together: one renders them, the
+    others take its rows from the cache rather than render them again beside it."""
+    make_incident(world.operator)
+    key = board_rows_key(pulse_version(CENTRE), "en", "")
+    assert cache.add(f"{key}.rendering", 1, 5)  # another board is rendering this version
+    done = threading.Timer(0.2, lambda: cache.set(key, '<p id="rendered-once"></p>', 30))
+    done.start()
+    try:
+        response = client_of(world.operator).get(reverse(BOARD_ROWS))
+    finally:
+        done.join()
+        cache.delete_many([key, f"{key}.rendering"])
+    assert response.content == b'<p id="rendered-once"></p>'
 
 
 def test_agencies_get_404_for_the_board_and_the_centre_for_the_inbox(world):

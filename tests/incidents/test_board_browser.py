@@ -87,9 +87,9 @@ def test_a_board_countdown_turns_red_at_its_breach_by_the_servers_clock(  # type
         target=dt.timedelta(seconds=6),
     )
     fire = CategoryFactory(code="KBK", name_id="Kebakaran", name_en="Fire")
-    case, (dispatch,) = make_dispatched_incident(
+    case, dispatches = make_dispatched_incident(
         world.operator,
-        [world.police],
+        [world.police, world.health],
         category=fire,
         priority=Priority.P1,
         latitude="-3.695400",
@@ -97,6 +97,7 @@ def test_a_board_countdown_turns_red_at_its_breach_by_the_servers_clock(  # type
         kelurahan="Batu Merah",
         kecamatan="Sirimau",
     )
+    dispatch = next(d for d in dispatches if d.agency == world.police)
     due = dispatch.dispatched_at + dt.timedelta(seconds=6)
     # The browser's own clock is ten minutes fast: the countdown must follow the server's.
     page.clock.set_system_time(timezone.now() + dt.timedelta(minutes=10))
@@ -104,6 +105,9 @@ def test_a_board_countdown_turns_red_at_its_breach_by_the_servers_clock(  # type
     clock = page.locator(f"#case-{case.pk} .cc112-clock").filter(has_text="Polresta").first
     expect(clock).to_have_attribute("data-state", "ok", timeout=3000)
     expect(page.locator("#board-map .leaflet-interactive")).to_have_count(1)
+    # Two agencies' clocks (six) fit their column at 1280 px: nothing clipped or scrolled.
+    table = page.locator("#board-table > div")
+    assert table.evaluate("box => box.scrollWidth - box.clientWidth") <= 0
     screenshot(page, "board-1280")
     screenshot(page, "board-800", width=800)
 

@@ -199,3 +199,8 @@ def test_the_screen_fits_without_sideways_scrolling(page, world, screenshot, wid
     map_box = page.locator("#map")
     expect(map_box.locator(".leaflet-map-pane")).to_have_count(1)
     assert map_box.bounding_box()["height"] >= 150
+    # The caller's history is in view beside the form, level with the number being typed.
+    history = page.locator("#caller-history").bounding_box()
+    phone = page.locator("#id_caller_phone").bounding_box()
+    assert history["x"] > phone["x"] + phone["width"] - 1
+    assert history["y"] < page.locator("#id_description").bounding_box()["y"]

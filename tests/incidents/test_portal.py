@@ -19,7 +19,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 
 from cc112.admin_errors import submit
 from cc112.errors import ActionForbidden
@@ -130,9 +130,9 @@ def test_the_case_list_shows_received_time_in_the_centres_zone(world, medical, p
     response = portal(world.operator).get(reverse("admin:incidents_incident_changelist"))
     wit = received.astimezone(dt.timezone(dt.timedelta(hours=9)))
     utc = received.astimezone(dt.UTC)
-    with translation.override("en"):
-        shown_wit = formats.date_format(wit.replace(tzinfo=None), "DATETIME_FORMAT")
-        shown_utc = formats.date_format(utc.replace(tzinfo=None), "DATETIME_FORMAT")
+    # One format across the portal (cc112.moments.local_moment), to the second.
+    shown_wit = wit.strftime("%d-%m-%Y %H:%M:%S")
+    shown_utc = utc.strftime("%d-%m-%Y %H:%M:%S")
     content = response.content.decode()
     assert incident.reference in content
     assert shown_wit in content
@@ -680,7 +680,7 @@ def test_the_case_list_shows_status_and_dispatched_agencies(world, medical, port
         assert str(IncidentStatus.DISPATCHED.label) in content
 
 
-def test_the_police_queue_shows_their_open_dispatches_first(world, medical, portal):
+def test_the_police_queue_shows_their_own_dispatches_newest_first(world, medical, portal):
     done, [done_dispatch] = make_dispatched_incident(
         world.operator, [world.police], category=medical
     )
