@@ -30,9 +30,12 @@ def watched(page: Any) -> list[str]:
     page.add_init_script(RECORD_VIOLATIONS)
     page.on(
         "console",
-        lambda message: said.append(message.text)
-        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text
-        else None,
+        lambda message: (
+            said.append(message.text)
+            if "Content Security Policy" in message.text
+            or "Content-Security-Policy" in message.text
+            else None
+        ),
     )
     return said
 
