@@ -45,6 +45,16 @@ class ForbiddenAuditMiddleware:
         return response
 
 
+# Views that read no session (the live pages' marker, polled every few seconds by every open
+# board: incidents.board.pulse). Checking the session's age there would load it on each poll.
+SESSIONLESS_VIEWS = frozenset({"admin:incidents_pulse"})
+
+
+def _reads_session(request: HttpRequest) -> bool:
+    match = request.resolver_match
+    return match is None or match.view_name not in SESSIONLESS_VIEWS
+
+
 class SessionLifetimeMiddleware:
     """End a portal session after CC112_SESSION_IDLE_MINUTES without a request, or
     CC112_SESSION_ABSOLUTE_HOURS after the login, whichever comes first.
@@ -56,10 +66,13 @@ class SessionLifetimeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            self._check(request)
         return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view: Any, args: Any, kwargs: Any) -> None:
+        if _reads_session(request):
+            user = getattr(request, "user", None)
+            if user is not None and user.is_authenticated:
+                self._check(request)
 
     def _check(self, request: HttpRequest) -> None:
         from cc112.auth import SESSION_SEEN, SESSION_STARTED, auth_log
@@ -93,12 +106,17 @@ class SecondFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = getattr(request, "user", None)
-        if settings.CC112_MFA_ENFORCED and user is not None and user.is_authenticated:
-            refused = self._refuse(request, user)
-            if refused is not None:
-                return refused
         return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: Any, args: Any, kwargs: Any
+    ) -> HttpResponse | None:
+        if not settings.CC112_MFA_ENFORCED or not _reads_session(request):
+            return None
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return self._refuse(request, user)
+        return None
 
     def _refuse(self, request: HttpRequest, user: Any) -> HttpResponse | None:
         from django_otp import user_has_device

@@ -611,6 +611,14 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # The map's tiles come from the tile server's origin ("{s}." subdomains as a wildcard).
 _tile_origin = "/".join(CC112_MAP_TILE_URL.split("/")[:3]).replace("{s}.", "*.")
 
+# Each person's own second factor, in the account menu (top right) beside the password.
+UNFOLD["ACCOUNT"] = {
+    "navigation": [
+        {"title": _("Change password"), "link": reverse_lazy("admin:password_change")},
+        {"title": _("Two-step login"), "link": reverse_lazy("admin:mfa")},
+    ]
+}
+
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
