@@ -6,13 +6,15 @@ class Cc112AdminConfig(AdminConfig):
 
     def ready(self) -> None:
         super().ready()
+        from django.core import checks
         from django.db.models.signals import post_migrate
 
         import cc112.aggregates  # noqa: F401  (registers SQLite's percentile aggregate)
-        from cc112.auth import auth_signals_connect
+        from cc112.auth import auth_signals_connect, second_factor_enforced_check
         from cc112.history import history_seal
 
         auth_signals_connect()
+        checks.register(second_factor_enforced_check, checks.Tags.security, deploy=True)
         _hide_device_admins()
 
         # After every migrate, once all apps' tables exist: history tables refuse edits.

@@ -243,3 +243,20 @@ def auth_signals_connect() -> None:
     user_model = get_user_model()
     pre_save.connect(_remember_credentials, sender=user_model, dispatch_uid="cc112.auth.pre")
     post_save.connect(_end_stale_sessions, sender=user_model, dispatch_uid="cc112.auth.post")
+
+
+def second_factor_enforced_check(app_configs: Any = None, **_: Any) -> list:
+    """`check --deploy`: a production server with the second factor switched off is a finding."""
+    from django.conf import settings
+    from django.core.checks import Warning
+
+    if settings.CC112_MFA_ENFORCED:
+        return []
+    return [
+        Warning(
+            "The second factor is not enforced (CC112_MFA_ENFORCED=false): supervisors, the "
+            "coordinator and administrators log in with a password alone.",
+            hint="Unset CC112_MFA_ENFORCED (it is on by default).",
+            id="cc112.W016",
+        )
+    ]

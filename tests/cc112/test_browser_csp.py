@@ -4,13 +4,15 @@ no policy violation (README "Security")."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from tests.browser import expect, log_in
-from tests.factories import make_dispatched_incident
+from tests.factories import PASSWORD, make_dispatched_incident
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -97,3 +99,37 @@ def test_the_login_page_runs_under_the_policy(page, world):  # type: ignore[no-u
     page.goto(reverse("admin:login"))
     expect(page.locator("#id_otp_token")).to_be_visible()
     assert violations(page, said) == []
+
+
+def test_a_supervisor_sets_up_the_second_factor_then_logs_in_with_it(page, world, settings):  # type: ignore[no-untyped-def]
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    settings.CC112_MFA_ENFORCED = True
+    said = watched(page)
+    log_in(page, world.supervisor)
+    # Sent to set up an authenticator before anything else.
+    expect(page.locator("#mfa-qr svg")).to_be_visible()
+    device = TOTPDevice.objects.get(user=world.supervisor)
+    code = f"{totp(device.bin_key, step=device.step, digits=device.digits):06d}"
+    page.locator("#id_otp_token").fill(code)
+    page.locator("#mfa-form [type=submit]").click()
+    expect(page.locator("#recovery-codes li")).to_have_count(10)
+    assert violations(page, said) == []
+
+    # The next login asks for the code.
+    page.context.clear_cookies()
+    page.goto(reverse("admin:login"))
+    form = page.locator("#login-form")
+    form.locator("[name=username]").fill("supervisor")
+    form.locator("[name=password]").fill(PASSWORD)
+    form.locator("[type=submit]").click()
+    expect(page.locator("#login-form")).to_be_visible()  # refused without the code
+    form.locator("[name=password]").fill(PASSWORD)
+    # Half a minute on: the app shows the next code (a code is good once).
+    with time_machine.travel(time.time() + 31, tick=True):
+        code = f"{totp(device.bin_key, step=device.step, digits=device.digits):06d}"
+        form.locator("[name=otp_token]").fill(code)
+        with page.expect_navigation():
+            form.locator("[type=submit]").click()
+        expect(page.locator("#live")).to_be_attached()  # the board

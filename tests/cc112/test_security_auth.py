@@ -302,3 +302,12 @@ def test_every_kind_of_page_carries_the_csp_and_hsts(world, settings, kind):  # 
     assert "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
     assert "frame-ancestors 'none'" in csp
     assert response["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def test_a_production_check_finds_the_second_factor_switched_off(settings):  # type: ignore[no-untyped-def]
+    from cc112.auth import second_factor_enforced_check
+
+    settings.CC112_MFA_ENFORCED = False
+    assert [w.id for w in second_factor_enforced_check()] == ["cc112.W016"]
+    settings.CC112_MFA_ENFORCED = True
+    assert second_factor_enforced_check() == []
