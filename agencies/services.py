@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from agencies.access import forget_membership, may_manage_partner_systems
 from agencies.models import AGENCY_ROLES, CENTRE_ROLES, Agency, ApiKey, Membership, Role
 from agencies.roles import role_group
+from cc112.auth import user_sessions_end
 from cc112.errors import ActionForbidden
 from cc112.history import apply_changes, attribute
 
@@ -148,6 +149,8 @@ def membership_end(*, membership: Membership, actor: AbstractBaseUser | None) ->
         user.is_staff = False
         user.save(update_fields=["is_staff"])
     forget_membership(user)
+    # Sessions opened under this membership end with it (a new membership means a new login).
+    transaction.on_commit(lambda: user_sessions_end(user.pk))
     return membership
 
 

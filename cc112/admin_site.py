@@ -11,6 +11,7 @@ from django.urls import reverse
 from unfold.sites import UnfoldAdminSite
 
 from agencies.access import is_agency_staff, is_centre_staff
+from cc112.auth import LoginForm
 
 # ``/admin/?all=1``: the model index itself, for those whose home is elsewhere (the sidebar's
 # "Site administration" links to it, settings.UNFOLD).
@@ -29,12 +30,23 @@ def home_of(user: Any) -> str | None:
 
 
 class Cc112AdminSite(UnfoldAdminSite):
+    # The password, and the second factor's code for those who have one (cc112.auth).
+    login_form = LoginForm
+    login_template = "registration/login.html"
+
     def get_urls(self) -> list:
+        from cc112.mfa import mfa_urls
         from incidents.board import board_urls
         from incidents.console import console_urls
         from sla.report_pages import report_urls
 
-        return console_urls(self) + board_urls(self) + report_urls(self) + super().get_urls()
+        return (
+            mfa_urls(self)
+            + console_urls(self)
+            + board_urls(self)
+            + report_urls(self)
+            + super().get_urls()
+        )
 
     def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
         # The index is where the login, the site's name and "Home" lead: for people who work

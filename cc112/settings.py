@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.templatetags.static import static
 from django.urls import reverse_lazy
@@ -126,12 +127,7 @@ AUTHENTICATION_BACKENDS = [
     "cc112.auth.ModelPermissionBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-]
+# AUTH_PASSWORD_VALIDATORS: see "Authentication, sessions and browser security" below.
 LOGIN_URL = "admin:login"
 # unfold's login form has no "next" field: someone who opens the login page itself is sent here
 # (Django's default, /accounts/profile/, does not exist), which sends each person on to their
@@ -165,7 +161,7 @@ STORAGES = {
 # --- Security (production) ---------------------------------------------------------------------
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# SECURE_SSL_REDIRECT and HSTS: see "Authentication, sessions and browser security" below.
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -521,4 +517,120 @@ LOGGING = {
             for name in ("celery.app.trace", "celery.worker.strategy", "celery.beat")
         },
     },
+}
+
+# --- Authentication, sessions and browser security (issue 16; README "Security") ------------
+# Kept in one block: it extends the lists above rather than rewriting them.
+INSTALLED_APPS += [
+    "axes",  # lockout per account and per address; its admin and commands unlock
+    "django_otp",
+    "django_otp.plugins.otp_totp",  # authenticator apps (TOTP, RFC 6238)
+    "django_otp.plugins.otp_static",  # one-time recovery codes
+    "csp",
+]
+_auth_at = MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware")
+MIDDLEWARE[_auth_at + 1 : _auth_at + 1] = [
+    "django_otp.middleware.OTPMiddleware",
+    # After OTP (it reads is_verified()) and before any view: idle/absolute expiry, then MFA.
+    "cc112.middleware.SessionLifetimeMiddleware",
+    "cc112.middleware.SecondFactorMiddleware",
+]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "csp.middleware.CSPMiddleware",
+)
+# Last, as its documentation asks: it turns a lockout raised in a view into the lockout page.
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("csp.context_processors.nonce")
+
+# django-axes' backend first: it refuses a locked-out account or address before any password is
+# checked (it needs the request, so every login goes through a form that passes it).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", *AUTHENTICATION_BACKENDS]
+AXES_FAILURE_LIMIT = env_int("CC112_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = env_int("CC112_LOGIN_COOLOFF_MINUTES", 15, minimum=1) / 60  # hours
+# Either limit locks: one account from anywhere, or one address trying many accounts. A centre
+# whose consoles share one address behind NAT sets CC112_LOCKOUT_BY_ADDRESS=false (README).
+AXES_LOCKOUT_PARAMETERS = (
+    ["username", "ip_address"] if env_bool("CC112_LOCKOUT_BY_ADDRESS", True) else ["username"]
+)
+AXES_RESET_ON_SUCCESS = True
+# Unlocked with `manage.py axes_reset_username NAME` / `axes_reset_ip ADDRESS` (README
+# "Security"); axes' admin pages would need every persona's rights walked in the privacy matrix.
+AXES_ENABLE_ADMIN = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # axes' access log keeps failures as well as logins
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_USERNAME_FORM_FIELD = "username"
+if env_bool("BEHIND_TLS_PROXY", False):
+    # The address axes counts is the client's, as the proxy in front appended it.
+    AXES_CLIENT_IP_CALLABLE = "cc112.auth.client_address"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env_int("CC112_PASSWORD_MIN_LENGTH", 12, minimum=12)},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# A second factor is required of supervisors, the coordinator, administrators and whoever manages
+# partner systems (cc112.auth.second_factor_required); the test settings turn this off for the
+# suite's force_login()s and the security tests turn it back on.
+CC112_MFA_ENFORCED = env_bool("CC112_MFA_ENFORCED", True)
+OTP_TOTP_ISSUER = env_str("CC112_OTP_ISSUER", "cc112")
+OTP_TOTP_THROTTLE_FACTOR = 1  # django-otp doubles the wait after each wrong code
+CC112_RECOVERY_CODES = 10
+
+# Sessions: a shift is 7 hours; an operator is never logged out mid-call. The idle timeout counts
+# time without any request (the board's and call screen's polling count: see README "Security"),
+# the absolute lifetime time since the login.
+CC112_SESSION_IDLE_MINUTES = env_int("CC112_SESSION_IDLE_MINUTES", 60, minimum=1)
+CC112_SESSION_ABSOLUTE_HOURS = env_int("CC112_SESSION_ABSOLUTE_HOURS", 12, minimum=1)
+SESSION_COOKIE_AGE = CC112_SESSION_ABSOLUTE_HOURS * 3600
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = False  # the portal's scripts read it for their POSTs
+
+# HTTPS in production: redirect, HSTS, secure cookies (SECURE_COOKIES above).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+if not SECURE_HSTS_PRELOAD:
+    # Preloading commits the whole domain (every subdomain, for months, in every browser): the
+    # centre's domain owner decides it, so `check --deploy` does not ask for it by default.
+    SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "security.W021"]
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp). Scripts: our own files and nonced inline scripts, no
+# 'unsafe-inline'. 'unsafe-eval' stays: unfold's Alpine.js evaluates its x-data/x-on attributes
+# with Function(). Styles keep 'unsafe-inline': unfold's templates and Alpine write style=
+# attributes, and the API docs inject <style> elements.
+# The map's tiles come from the tile server's origin ("{s}." subdomains as a wildcard).
+_tile_origin = "/".join(CC112_MAP_TILE_URL.split("/")[:3]).replace("{s}.", "*.")
+
+# Each person's own second factor, in the account menu (top right) beside the password.
+UNFOLD["ACCOUNT"] = {
+    "navigation": [
+        {"title": _("Change password"), "link": reverse_lazy("admin:password_change")},
+        {"title": _("Two-step login"), "link": reverse_lazy("admin:mfa")},
+    ]
+}
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE, "'unsafe-eval'"],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:", "blob:", *([_tile_origin] if _tile_origin else [])],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "worker-src": [SELF, "blob:"],
+    }
 }

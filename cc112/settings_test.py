@@ -22,3 +22,6 @@ SECURE_COOKIES = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+# The suite logs people in with force_login(), which gives no second factor: the security tests
+# (tests/cc112/test_security_auth.py) turn enforcement back on; production keeps it on.
+CC112_MFA_ENFORCED = False

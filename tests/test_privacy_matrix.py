@@ -1612,6 +1612,9 @@ REGISTRY: dict[str, Builder] = {
     "admin:logout": _logout,
     "admin:password_change": page("form", staff(OK)),
     "admin:password_change_done": page("done", staff(OK)),
+    # Each person's own second factor (cc112.mfa): nobody reaches another's.
+    "admin:mfa": page("own", staff(OK), post={}),
+    "admin:mfa_totp": page("own", staff(OK), post={"otp_token": "000000"}),
     "admin:autocomplete": _autocomplete,
     "admin:jsi18n": page("catalog", staff(OK)),
     "admin:search": _sidebar_search,
