@@ -311,3 +311,13 @@ def test_a_production_check_finds_the_second_factor_switched_off(settings):  # t
     assert [w.id for w in second_factor_enforced_check()] == ["cc112.W016"]
     settings.CC112_MFA_ENFORCED = True
     assert second_factor_enforced_check() == []
+
+
+def test_an_administrator_resets_a_lost_second_factor(world, enforced):  # type: ignore[no-untyped-def]
+    authenticator_for(world.supervisor)
+    recovery_codes_issue(world.supervisor)
+    call_command("mfa_reset", "supervisor")
+
+    client = Client()
+    assert log_in(client, "supervisor").status_code == 302  # no code asked any more...
+    assert client.get(BOARD)["Location"] == reverse("admin:mfa_totp")  # ...but a new one is
