@@ -5,9 +5,44 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.signals import before_task_publish, task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cc112.settings")
 
 app = Celery("cc112")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+# --- The request id travels with the tasks a request (or a task) enqueues (cc112/logs.py) ------
+
+REQUEST_ID_TASK_HEADER = "cc112_request_id"
+
+
+@before_task_publish.connect
+def _send_request_id(headers: dict | None = None, **_: object) -> None:
+    from cc112.logs import current_request_id
+
+    request_id = current_request_id()
+    if request_id and headers is not None:
+        headers.setdefault(REQUEST_ID_TASK_HEADER, request_id)
+
+
+@task_prerun.connect
+def _take_request_id(task: object = None, **_: object) -> None:
+    from cc112.logs import new_request_id, request_id_var
+
+    request = getattr(task, "request", None)
+    request_id = getattr(request, REQUEST_ID_TASK_HEADER, None) or (
+        (getattr(request, "headers", None) or {}).get(REQUEST_ID_TASK_HEADER)
+    )
+    # A task beat started gets an id of its own: its lines, and its follow-up tasks', belong
+    # together.
+    request_id_var.set(request_id or f"task-{new_request_id()}")
+
+
+@task_postrun.connect
+def _drop_request_id(**_: object) -> None:
+    from cc112.logs import request_id_var
+
+    request_id_var.set(None)
