@@ -20,9 +20,9 @@ from django.utils import timezone
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from agencies.models import WebhookDelivery
 from agencies.models import WebhookDeliveryStatus as S
 from agencies.models import WebhookEvent as E
-from agencies.models import WebhookDelivery
 from agencies.webhooks import webhook_subscribe
 from cc112 import metrics
 from cc112.cache import FailOpenRedisCache
@@ -92,9 +92,9 @@ def test_with_the_cache_down_the_portal_and_the_api_answer_and_the_limit_is_off(
     assert elapsed < 5, f"{elapsed:.1f} s for 9 requests with the cache down"
     assert Incident.objects.count() == 1
     assert fail_open_count() - opened == 6
-    assert any(
-        "rate limit not applied" in record.getMessage() for record in caplog.records
-    ), "the fail-open is logged"
+    assert any("rate limit not applied" in record.getMessage() for record in caplog.records), (
+        "the fail-open is logged"
+    )
     assert json.loads(client.get("/health/ready").content)["checks"]["cache"] == "down"
 
     cache_server.start()
@@ -109,7 +109,9 @@ def test_with_the_cache_down_the_portal_and_the_api_answer_and_the_limit_is_off(
 
 
 def test_a_delivery_whose_worker_died_goes_out_again_within_a_minute(
-    world, partner, time_machine  # noqa: F811
+    world,
+    partner,  # noqa: F811
+    time_machine,
 ) -> None:  # type: ignore[no-untyped-def]
     time_machine.move_to(timezone.now(), tick=False)
     endpoint = partner(200)
@@ -135,7 +137,8 @@ def test_a_delivery_whose_worker_died_goes_out_again_within_a_minute(
 
 @pytest.mark.django_db(transaction=True)
 def test_with_the_broker_down_a_report_is_accepted_at_once_and_waits_in_the_outbox(
-    world, partner  # noqa: F811
+    world,
+    partner,  # noqa: F811
 ) -> None:  # type: ignore[no-untyped-def]
     CategoryFactory(code="KTB")
     endpoint = partner(200)
