@@ -111,33 +111,41 @@ def percentile(values: list[float], q: float) -> float | None:
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 1)
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
+def run(
+    args: argparse.Namespace, records: list[tuple[float, float, str, str, str]] | None = None
+) -> dict[str, Any]:
+    """The load; ``records`` (if given) receives (due, latency, kind, status, idempotency key)
+    for every request, ``due`` on the monotonic clock."""
     keys = json.loads(KEYS.read_text())
+    marker = getattr(args, "marker", "Uji beban")
     client = Client(args.host, args.port)
     results: dict[str, list[float]] = {"create": [], "read": []}
     statuses: dict[str, dict[str, int]] = {"create": {}, "read": {}}
     lock = threading.Lock()
 
     def create(due: float) -> None:
+        idempotency_key = str(uuid.uuid4())
         body = json.dumps(
             {
                 "category": keys["category"],
                 "location_text": "Jl. A.Y. Patty",
-                "description": "Uji beban",
+                "description": f"{marker} {idempotency_key}",
             }
         ).encode()
         headers = {
             "Authorization": f"Api-Key {keys['centre']}",
             "Content-Type": "application/json",
-            "Idempotency-Key": str(uuid.uuid4()),
+            "Idempotency-Key": idempotency_key,
         }
-        hit("create", due, "POST", "/api/v1/incidents/", body, headers)
+        hit("create", due, "POST", "/api/v1/incidents/", body, headers, idempotency_key)
 
     def read(due: float) -> None:
         headers = {"Authorization": f"Api-Key {keys['police']}"}
         hit("read", due, "GET", "/api/v1/incidents/", None, headers)
 
-    def hit(kind: str, due: float, method: str, path: str, body: Any, headers: dict) -> None:
+    def hit(
+        kind: str, due: float, method: str, path: str, body: Any, headers: dict, key: str = ""
+    ) -> None:
         delay = due - time.monotonic()
         if delay > 0:
             time.sleep(delay)
@@ -153,6 +161,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         with lock:
             results[kind].append(elapsed)
             statuses[kind][status] = statuses[kind].get(status, 0) + 1
+            if records is not None:
+                records.append((due, elapsed, kind, status, key))
 
     schedule: list[tuple[float, Any]] = []
     start = time.monotonic() + 1
