@@ -34,6 +34,7 @@ import subprocess
 import sys
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,21 @@ def terminate_database_connections() -> int:
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
         return cursor.fetchone()[0]
+
+
+class Partner(BaseHTTPRequestHandler):
+    """The police's system: answers every webhook 200 and counts them."""
+
+    received = 0
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        type(self).received += 1
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
 
 
 class Faults:
@@ -151,7 +167,9 @@ def percentile(values: list[float], q: float) -> float | None:
     return load.percentile(values, q)
 
 
-def verify(records: list, marker: str, faults: Faults, interval: int) -> dict[str, Any]:
+def verify(
+    records: list, marker: str, faults: Faults, interval: int, subscription_id: int
+) -> dict[str, Any]:
     from django.db.models import Count
     from django.utils import timezone
 
@@ -192,6 +210,16 @@ def verify(records: list, marker: str, faults: Faults, interval: int) -> dict[st
         "webhooks_stuck": WebhookDelivery.objects.filter(
             status="sending", claimed_at__lt=stale
         ).count(),
+        "webhooks_delivered": WebhookDelivery.objects.filter(
+            subscription_id=subscription_id, status="delivered"
+        ).count(),
+        "webhooks_not_delivered": WebhookDelivery.objects.filter(subscription_id=subscription_id)
+        .exclude(status="delivered")
+        .count(),
+        "webhooks_received": Partner.received,
+        "escalations_fired": Escalation.objects.filter(
+            clock__incident__description__startswith=marker
+        ).count(),
         "emails_stuck": Notification.objects.filter(
             email_status="sending", email_claimed_at__lt=stale
         ).count(),
@@ -208,6 +236,7 @@ def main() -> None:
     parser.add_argument("--creates", type=float, default=10)
     parser.add_argument("--reads", type=float, default=10)
     parser.add_argument("--threads", type=int, default=64)
+    parser.add_argument("--dispatch-every", type=int, default=2, help="dispatch 1 case in N")
     parser.add_argument("--settle", type=float, default=30, help="seconds for sweeps to catch up")
     args = parser.parse_args()
     import django
@@ -215,7 +244,18 @@ def main() -> None:
     django.setup()
     from django.conf import settings
 
+    from agencies.models import Agency
+    from agencies.webhooks import webhook_subscribe, webhook_unsubscribe
+
     marker = f"Drill {int(time.time())}"
+    partner = ThreadingHTTPServer(("127.0.0.1", 0), Partner)
+    threading.Thread(target=partner.serve_forever, daemon=True).start()
+    subscription, _ = webhook_subscribe(
+        agency=Agency.objects.get(code=load.POLICE),
+        url=f"http://127.0.0.1:{partner.server_port}/hook",
+        events=["dispatch.created"],
+        actor=None,
+    )
     load_args = argparse.Namespace(
         host="127.0.0.1",
         port=int(os.environ.get("LAYOUT_PORT", 8112)),
@@ -224,6 +264,7 @@ def main() -> None:
         seconds=args.seconds,
         threads=args.threads,
         marker=marker,
+        dispatch_every=args.dispatch_every,
     )
     records: list = []
     summary: dict[str, Any] = {}
@@ -237,13 +278,16 @@ def main() -> None:
     from django.db import connection
 
     connection.close()  # its connection was cut with the others
-    result = verify(records, marker, faults, settings.CC112_SLA_SWEEP_SECONDS)
+    result = verify(records, marker, faults, settings.CC112_SLA_SWEEP_SECONDS, subscription.pk)
+    webhook_unsubscribe(subscription=subscription, actor=None)
+    partner.shutdown()
     checks = {
         "cases_lost": 0,
         "cases_duplicated": 0,
         "rungs_missing": 0,
         "rungs_duplicated": 0,
         "webhooks_stuck": 0,
+        "webhooks_not_delivered": 0,
         "server_errors_outside_db_cut": 0,
     }
     failed = [name for name, want in checks.items() if result[name] != want]

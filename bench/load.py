@@ -83,18 +83,20 @@ class Client(threading.local):
         self.host, self.port = host, port
         self.connection: http.client.HTTPConnection | None = None
 
-    def request(self, method: str, path: str, body: bytes | None, headers: dict) -> int:
+    def request(
+        self, method: str, path: str, body: bytes | None, headers: dict
+    ) -> tuple[int, bytes]:
         for attempt in range(2):
             try:
                 if self.connection is None:
                     self.connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
                 self.connection.request(method, path, body=body, headers=headers)
                 response = self.connection.getresponse()
-                response.read()
+                payload = response.read()
                 if response.getheader("Connection", "").lower() == "close":
                     self.connection.close()
                     self.connection = None
-                return response.status
+                return response.status, payload
             except (OSError, http.client.HTTPException):
                 if self.connection is not None:
                     self.connection.close()
@@ -119,8 +121,8 @@ def run(
     keys = json.loads(KEYS.read_text())
     marker = getattr(args, "marker", "Uji beban")
     client = Client(args.host, args.port)
-    results: dict[str, list[float]] = {"create": [], "read": []}
-    statuses: dict[str, dict[str, int]] = {"create": {}, "read": {}}
+    results: dict[str, list[float]] = {"create": [], "read": [], "dispatch": []}
+    statuses: dict[str, dict[str, int]] = {"create": {}, "read": {}, "dispatch": {}}
     lock = threading.Lock()
 
     def create(due: float) -> None:
@@ -137,7 +139,20 @@ def run(
             "Content-Type": "application/json",
             "Idempotency-Key": idempotency_key,
         }
-        hit("create", due, "POST", "/api/v1/incidents/", body, headers, idempotency_key)
+        answer = hit("create", due, "POST", "/api/v1/incidents/", body, headers, idempotency_key)
+        dispatch_every = getattr(args, "dispatch_every", 0)
+        if answer and dispatch_every and int(idempotency_key[:8], 16) % dispatch_every == 0:
+            # Sent on to the police: a dispatch clock with rungs, a webhook delivery.
+            body = json.dumps({"agencies": [POLICE]}).encode()
+            path = f"/api/v1/incidents/{answer['id']}/dispatches/"
+            hit(
+                "dispatch",
+                time.monotonic(),
+                "POST",
+                path,
+                body,
+                {**headers, "Idempotency-Key": idempotency_key + "-d"},
+            )
 
     def read(due: float) -> None:
         headers = {"Authorization": f"Api-Key {keys['police']}"}
@@ -145,14 +160,17 @@ def run(
 
     def hit(
         kind: str, due: float, method: str, path: str, body: Any, headers: dict, key: str = ""
-    ) -> None:
+    ) -> dict | None:
+        """The request at its moment; the answer's JSON for a 201 (else None)."""
         delay = due - time.monotonic()
         if delay > 0:
             time.sleep(delay)
         status: str
+        payload = b""
         for attempt in range(2):  # a partner retries a 5xx once, with the same key
             try:
-                status = str(client.request(method, path, body, headers))
+                status, payload = client.request(method, path, body, headers)
+                status = str(status)
             except (OSError, http.client.HTTPException) as error:
                 status = type(error).__name__
             if (status.isdigit() and not status.startswith("5")) or attempt:
@@ -163,6 +181,7 @@ def run(
             statuses[kind][status] = statuses[kind].get(status, 0) + 1
             if records is not None:
                 records.append((due, elapsed, kind, status, key))
+        return json.loads(payload) if status == "201" else None
 
     schedule: list[tuple[float, Any]] = []
     start = time.monotonic() + 1
@@ -178,7 +197,9 @@ def run(
             pool.submit(action, due)
     took = time.monotonic() - start
     summary: dict[str, Any] = {"bench": "load", "seconds": round(took, 1)}
-    for kind in ("create", "read"):
+    for kind in ("create", "read", "dispatch"):
+        if not statuses[kind]:
+            continue
         ok = sum(n for status, n in statuses[kind].items() if status.startswith("2"))
         summary[kind] = {
             "per_second": round(ok / took, 1),
@@ -199,6 +220,7 @@ def main() -> None:
     parser.add_argument("--reads", type=float, default=20)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--threads", type=int, default=64)
+    parser.add_argument("--dispatch-every", type=int, default=0, help="dispatch 1 case in N")
     args = parser.parse_args()
     if args.setup:
         setup()

@@ -38,7 +38,8 @@ METRICS_DIR=$DIR/metrics-web
 export GUNICORN_BIND=127.0.0.1:$PORT
 export WEB_CONCURRENCY=${WEB_CONCURRENCY:-4}
 export EMAIL_BACKEND=${EMAIL_BACKEND:-django.core.mail.backends.dummy.EmailBackend}
-export CC112_WEBHOOK_ALLOW_PRIVATE_TARGETS=${CC112_WEBHOOK_ALLOW_PRIVATE_TARGETS:-false}
+# The fault drill's partner listens on 127.0.0.1 (a closed installation's setting).
+export CC112_WEBHOOK_ALLOW_PRIVATE_TARGETS=${CC112_WEBHOOK_ALLOW_PRIVATE_TARGETS:-true}
 
 launch() {  # name, command...: in its own session, log and pid in $DIR
     local name=$1
