@@ -599,7 +599,7 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     }
 
 # Webhook deliveries whose worker died (left "sending") go back out within a minute: claims older
-# than agencies.webhooks.SEND_DEADLINE-safe 40 s are released every 10 s (sla.tasks).
+# than agencies.webhooks.STALE_CLAIM (45 s) are released every 10 s (sla.tasks).
 CC112_STALE_CLAIM_SWEEP_SECONDS = env_int("CC112_STALE_CLAIM_SWEEP_SECONDS", 10, minimum=1)
 CELERY_BEAT_SCHEDULE["release-stale-claims"] = {
     "task": "sla.tasks.release_stale_claims",
