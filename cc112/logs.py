@@ -25,6 +25,10 @@ _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "cc112_request_id", default=None
 )
+# True while a web request runs (cc112.queue publishes off the request's thread then).
+in_web_request: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "cc112_in_web_request", default=False
+)
 
 # Indonesian numbers as callers give them: 08..., +62 8..., 62-8..., with spaces or dashes.
 PHONE = re.compile(r"(?<!\d)(?:\+?62|0)[\s-]?8(?:[\s-]?\d){7,11}(?!\d)")
@@ -106,9 +110,11 @@ class RequestIdMiddleware:
         request_id = given if _SANE_ID.match(given) else new_request_id()
         request.request_id = request_id  # type: ignore[attr-defined]
         token = request_id_var.set(request_id)
+        web = in_web_request.set(True)
         try:
             response = self.get_response(request)
         finally:
+            in_web_request.reset(web)
             request_id_var.reset(token)
         response[REQUEST_ID_HEADER] = request_id
         return response

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import socket
 import time
 
 import pytest
@@ -23,8 +24,9 @@ from redis.retry import Retry
 from agencies.models import WebhookDelivery
 from agencies.models import WebhookDeliveryStatus as S
 from agencies.models import WebhookEvent as E
+from agencies.tasks import deliver_webhook
 from agencies.webhooks import webhook_subscribe
-from cc112 import metrics
+from cc112 import metrics, queue
 from cc112.cache import FailOpenRedisCache
 from incidents.models import Incident
 from sla.tasks import release_stale_claims
@@ -32,7 +34,7 @@ from tests.agencies.test_webhooks import broker_down, partner  # noqa: F401 (fix
 from tests.api.conftest import issue_key
 from tests.factories import CategoryFactory, make_dispatched_incident
 from tests.servers import require_redis_server
-from tests.sla.processes import RedisServer
+from tests.sla.processes import RedisServer, wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -156,8 +158,56 @@ def test_with_the_broker_down_a_report_is_accepted_at_once_and_waits_in_the_outb
             format="json",
         )
         elapsed = time.perf_counter() - started
+        wait_for(lambda: queue._backlog == 0, timeout=10, what="the publisher to give up")
     assert (created.status_code, dispatched.status_code) == (201, 201), dispatched.content
     assert elapsed < 2, f"{elapsed:.2f} s for two requests with the broker down"
     [delivery] = WebhookDelivery.objects.all()
     assert delivery.status == S.PENDING  # the webhook sweep sends it once the broker is back
     assert endpoint.requests == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_broker_that_hangs_holds_no_request(world, partner, settings) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """A broker that accepts connections and never answers (hung, overloaded, SIGSTOPped):
+    the answer comes at once; the message waits in the publisher thread, not the request."""
+    CategoryFactory(code="KTB")
+    webhook_subscribe(
+        agency=world.police,
+        url=partner(200).url,
+        events=[E.DISPATCH_CREATED],
+        actor=world.coordinator,
+    )
+    _, centre_api = issue_key(world.centre)
+    case = centre_api.post("/api/v1/incidents/", REPORT, format="json").json()
+    hung = socket.socket()
+    hung.bind(("127.0.0.1", 0))
+    hung.listen(16)  # the kernel completes the handshakes; nobody ever answers
+    app = deliver_webhook.app
+    saved = (app.conf.task_always_eager, app.conf.broker_url, app.conf.broker_transport_options)
+    app.close()
+    app.amqp._producer_pool = None  # pooled producers keep the address they were made for
+    app.conf.task_always_eager = False
+    app.conf.broker_url = f"redis://127.0.0.1:{hung.getsockname()[1]}/0"
+    app.conf.broker_transport_options = {"socket_connect_timeout": 1, "socket_timeout": 5}
+    try:
+        started = time.perf_counter()
+        dispatched = centre_api.post(
+            f"/api/v1/incidents/{case['id']}/dispatches/",
+            {"agencies": [world.police.code]},
+            format="json",
+        )
+        elapsed = time.perf_counter() - started
+        assert dispatched.status_code == 201
+        assert elapsed < 1, f"{elapsed:.2f} s with a hung broker"
+        assert queue._backlog == 1  # the publisher thread is the one waiting
+    finally:
+        hung.close()  # the publisher's wait ends
+        wait_for(lambda: queue._backlog == 0, timeout=30, what="the publisher to give up")
+        app.close()
+        app.amqp._producer_pool = None
+        (
+            app.conf.task_always_eager,
+            app.conf.broker_url,
+            app.conf.broker_transport_options,
+        ) = saved
+    assert WebhookDelivery.objects.get().status == S.PENDING  # for the webhook sweep
