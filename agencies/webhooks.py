@@ -61,7 +61,10 @@ BACKOFF_CAP = timedelta(hours=6)
 # Per connect and per read; far below STALE_CLAIM, so a hung partner fails the attempt before
 # another worker takes the delivery over and sends it a second time.
 SEND_TIMEOUT = 10
-STALE_CLAIM = timedelta(minutes=5)
+# A claim older than this belongs to a worker that died (an attempt is one connect and a few
+# reads of SEND_TIMEOUT each); released every few seconds (sla.tasks.release_stale_claims), so a
+# delivery whose worker died goes out again within a minute.
+STALE_CLAIM = timedelta(seconds=45)
 # A fresh delivery younger than this still has its own message on the way.
 OUTBOX_GRACE = timedelta(seconds=30)
 RESPONSE_EXCERPT = 500
@@ -572,17 +575,7 @@ def webhook_outbox_due_ids(*, now: datetime | None = None, limit: int = 500) -> 
     ones whose message was lost (pending past the grace period), and the claims of workers that
     died, which go back to pending first (or fail, after the last attempt)."""
     now = now or timezone.now()
-    stale = Q(status=S.SENDING, claimed_at__lt=now - STALE_CLAIM)
-    WebhookDelivery.objects.filter(stale, attempts__gte=MAX_ATTEMPTS).update(
-        status=S.FAILED,
-        claim_token=None,
-        claimed_at=None,
-        next_attempt_at=None,
-        last_error="The worker sending the last attempt stopped.",
-    )
-    WebhookDelivery.objects.filter(stale).update(
-        status=S.PENDING, claim_token=None, claimed_at=None, next_attempt_at=now
-    )
+    webhook_claims_release(now=now)
     due = Q(attempts__gt=0, next_attempt_at__lte=now) | Q(
         attempts=0, next_attempt_at__lte=now - OUTBOX_GRACE
     )
@@ -591,6 +584,31 @@ def webhook_outbox_due_ids(*, now: datetime | None = None, limit: int = 500) -> 
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def webhook_claims_release(*, now: datetime | None = None) -> list[int]:
+    """Claims of workers that died go back to pending, due now (or fail, after the last
+    attempt); the ids released, to hand out at once. A late worker's outcome is then refused by
+    its stale token (``_finish``)."""
+    now = now or timezone.now()
+    stale = Q(status=S.SENDING, claimed_at__lt=now - STALE_CLAIM)
+    WebhookDelivery.objects.filter(stale, attempts__gte=MAX_ATTEMPTS).update(
+        status=S.FAILED,
+        claim_token=None,
+        claimed_at=None,
+        next_attempt_at=None,
+        last_error="The worker sending the last attempt stopped.",
+    )
+    with transaction.atomic():
+        released = list(
+            WebhookDelivery.objects.filter(stale)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:500]
+        )
+        WebhookDelivery.objects.filter(pk__in=released, status=S.SENDING).update(
+            status=S.PENDING, claim_token=None, claimed_at=None, next_attempt_at=now
+        )
+    return released
 
 
 @transaction.atomic

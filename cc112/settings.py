@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -11,6 +12,8 @@ from django.templatetags.static import static
 from django.urls import reverse_lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from cc112.envconfig import (
     env_bool,
@@ -499,11 +502,32 @@ UNFOLD = {
     },
 }
 
+# === Operations: logs, metrics, health, degraded modes (README "Operations") ====================
+# Kept in one block, after everything it adjusts.
+
+# Logs: JSON lines in production (one object a line, with the request id), plain lines for people
+# under DEBUG (`make run`). CC112_LOG_FORMAT=json|text overrides.
+CC112_LOG_FORMAT = env_str("CC112_LOG_FORMAT", "text" if DEBUG else "json")
+if CC112_LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured("CC112_LOG_FORMAT must be json or text.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "request_id": {"()": "cc112.logs.RequestIdFilter"},
+        "redact": {"()": "cc112.logs.RedactingFilter"},
+    },
+    "formatters": {
+        "json": {"()": "cc112.logs.JsonLines"},
+        "text": {"()": "cc112.logs.PlainLines"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": CC112_LOG_FORMAT,
+            "filters": ["request_id", "redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         # The audit line of cc112.access says who was refused what; Django's own 4xx warning
@@ -633,4 +657,66 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
         "worker-src": [SELF, "blob:"],
     }
+}
+
+# --- Operations (issue 17; README "Operations") ---
+# With JSON logs, workers and beat keep Django's handler (JSON, request id) instead of Celery's
+# own format; with text logs Celery formats its lines as it always has.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = CC112_LOG_FORMAT == "text"
+
+# The request id first (every line of the request carries it), then the timing of the whole
+# answer; then health, answered before host checks, redirects and sessions (cc112/health.py).
+MIDDLEWARE = [
+    "cc112.logs.RequestIdMiddleware",
+    "cc112.metrics.RequestMetricsMiddleware",
+    "cc112.health.HealthMiddleware",
+    *MIDDLEWARE,
+]
+
+# /metrics answers a scraper that sends "Authorization: Bearer <CC112_METRICS_TOKEN>" or comes
+# from one of CC112_METRICS_ALLOWED_IPS (addresses or networks); everyone else gets a 404.
+CC112_METRICS_TOKEN = env_str("CC112_METRICS_TOKEN", "")
+CC112_METRICS_ALLOWED_NETWORKS = []
+for _network in env_list("CC112_METRICS_ALLOWED_IPS", []):
+    try:
+        CC112_METRICS_ALLOWED_NETWORKS.append(ipaddress.ip_network(_network, strict=False))
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"CC112_METRICS_ALLOWED_IPS: {_network!r} is not an address or network."
+        ) from None
+
+# The cache fails open (cc112/cache.py): Redis down reads as a miss, so the portal and the API
+# keep answering; short timeouts, no retries (the breaker pauses instead).
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "cc112.cache.FailOpenRedisCache"
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {"socket_connect_timeout": 0.3, "socket_timeout": 0.5, "retry": Retry(NoBackoff(), 0)}
+    )
+
+# The broker never holds a web request for long: publishing connects with a short timeout (and
+# cc112.queue retries once); the outbox sweeps send whatever was not published.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
+# No task runs longer than this (the longest: an email batch to a hung mail server, each message
+# bounded by EMAIL_TIMEOUT; the sweep hands its backlog on after 20 s); the hard limit ends it.
+CELERY_TASK_TIME_LIMIT = env_int("CC112_TASK_TIME_LIMIT", 300, minimum=30)
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # A message not acknowledged within this long goes to another worker: twice the longest
+        # task, so a slow task is never run twice, while a worker killed outright (late
+        # acknowledgement) has its message redelivered in ten minutes at most; the outbox
+        # sweeps do not wait that long for deliveries.
+        "visibility_timeout": 2 * CELERY_TASK_TIME_LIMIT,
+        "socket_connect_timeout": 1,
+        "socket_timeout": 5,
+        "socket_keepalive": True,
+        "health_check_interval": 25,
+    }
+
+# Webhook deliveries whose worker died (left "sending") go back out within a minute: claims older
+# than agencies.webhooks.STALE_CLAIM (45 s) are released every 10 s (sla.tasks).
+CC112_STALE_CLAIM_SWEEP_SECONDS = env_int("CC112_STALE_CLAIM_SWEEP_SECONDS", 10, minimum=1)
+CELERY_BEAT_SCHEDULE["release-stale-claims"] = {
+    "task": "sla.tasks.release_stale_claims",
+    "schedule": CC112_STALE_CLAIM_SWEEP_SECONDS,
+    "options": {"expires": 30},
 }

@@ -2304,6 +2304,15 @@ _WEBHOOK_PAGES: dict[str, Builder] = {
 }
 REGISTRY |= _WEBHOOK_PAGES
 
+# --- Operations: health for balancers (states only, for anyone), metrics for the scraper only ----
+
+REGISTRY |= {
+    "health_live": lambda c, name: [Target("poll", reverse(name), OK)],
+    "health_ready": lambda c, name: [Target("poll", reverse(name), OK)],
+    # Without the scraper's token or address, as if there were no such page.
+    "metrics": lambda c, name: [Target("scrape", reverse(name), NOT_FOUND)],
+}
+
 
 # --- The evaluation meeting's pages (sla/report_pages.py) ----------------------------------------
 
