@@ -20,6 +20,7 @@ from incidents.events import emit_case_changed, emit_case_opened
 from incidents.models import (
     Area,
     Call,
+    CallerIdentity,
     CallOutcome,
     Category,
     Channel,
@@ -27,11 +28,11 @@ from incidents.models import (
     ReferenceSequence,
     area_search_key,
 )
-from incidents.phones import caller_key
 from incidents.services._common import event_time, lock_incident, require_centre
 from incidents.services.access import access_sync_agency
 from incidents.services.areas import area_for_case
 from incidents.services.dispatch import incident_dispatch
+from incidents.services.privacy import caller_identity_correct, caller_identity_create
 from sla.services import clocks_retarget, clocks_start_for_case
 
 if TYPE_CHECKING:
@@ -84,6 +85,7 @@ def call_record(
     callback_number: str = "",
     notes: str = "",
     attached_to: Incident | None = None,
+    caller: CallerIdentity | None = None,
 ) -> Call:
     """Record an answered call and what it turned out to be (prank, ghost, dropped...; a repeat
     call on an open case is attached to it, ``call_attach``)."""
@@ -93,12 +95,19 @@ def call_record(
     answered_at = event_time(answered_at, not_before=None, field="answered_at")
     if ended_at is not None:
         ended_at = event_time(ended_at, not_before=answered_at, field="ended_at")
+    if caller is None:
+        # A call that opens no case needs its number no longer than the retention period.
+        caseless = outcome not in (CallOutcome.INCIDENT, CallOutcome.ATTACHED)
+        caller = caller_identity_create(
+            phone=callback_number,
+            released_at=answered_at if caseless else None,
+            phone_field="callback_number",
+        )
     call = Call(
         operator=operator,
         answered_at=answered_at,
         ended_at=ended_at,
-        callback_number=callback_number.strip(),
-        caller_key=caller_key(callback_number),
+        caller=caller,
         outcome=outcome,
         notes=notes.strip(),
         attached_to=attached_to,
@@ -164,8 +173,6 @@ def incident_create(
 
     incident = Incident(
         channel=channel,
-        caller_name=caller_name.strip(),
-        caller_phone=caller_phone.strip(),
         location_text=location_text.strip(),
         kecamatan=kecamatan.strip(),
         kelurahan=kelurahan.strip(),
@@ -181,6 +188,7 @@ def incident_create(
         reference="pending",
     )
     incident.full_clean(exclude=["call", "reference"])
+    incident.caller = caller_identity_create(name=caller_name, phone=caller_phone)
 
     if call is None and channel == Channel.PHONE:
         call = call_record(
@@ -189,6 +197,7 @@ def incident_create(
             answered_at=received_at,
             ended_at=call_ended_at,
             callback_number=caller_phone,
+            caller=incident.caller,
         )
     incident.call = call
     incident.reference = _next_reference(received_at)
@@ -292,7 +301,10 @@ def incident_update(
             {name: _("This field cannot be changed here.") for name in sorted(unknown)}
         )
     incident = lock_incident(incident.pk)
+    caller_changes = {k: v for k, v in changes.items() if k in ("caller_name", "caller_phone")}
+    changes = {k: v for k, v in changes.items() if k not in caller_changes}
     changed = apply_changes(incident, _with_place(incident, changes))
+    changed += caller_identity_correct(incident=incident, changes=caller_changes)
     if not changed:
         return incident
     if "category" in changed and not incident.category.is_active:
