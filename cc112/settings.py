@@ -384,6 +384,23 @@ UNFOLD = {
                 ],
             },
             {
+                "title": _("Personal data"),
+                "items": [
+                    {
+                        "title": _("Access log"),
+                        "icon": "policy",
+                        "link": reverse_lazy("admin:incidents_personal_data_log"),
+                        "permission": "incidents.personal_data.may_open_personal_data",
+                    },
+                    {
+                        "title": _("Data-subject requests"),
+                        "icon": "person_search",
+                        "link": reverse_lazy("admin:incidents_subject_requests"),
+                        "permission": "incidents.personal_data.may_open_personal_data",
+                    },
+                ],
+            },
+            {
                 "title": _("Service levels"),
                 "items": [
                     {

@@ -21,6 +21,7 @@ from incidents.querysets import (
     DispatchQuerySet,
     IncidentQuerySet,
     NoteQuerySet,
+    PersonalDataQuerySet,
     ShareQuerySet,
 )
 
@@ -831,6 +832,8 @@ class PersonalDataAccess(models.Model):
         verbose_name=_("case"),
     )
 
+    objects = PersonalDataQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("personal data access")
         verbose_name_plural = _("personal data accesses")
@@ -859,6 +862,8 @@ class SubjectRequest(models.Model):
     identities = models.PositiveIntegerField(_("identities found"), default=0)
     calls = models.PositiveIntegerField(_("calls found"), default=0)
     cases = models.PositiveIntegerField(_("cases found"), default=0)
+
+    objects = PersonalDataQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("data-subject request")
