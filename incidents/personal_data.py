@@ -110,7 +110,7 @@ def access_log(request: HttpRequest, site: Any) -> HttpResponse:
             [_("When"), _("User"), _("Agency"), _("Where"), _("Case"), _("Caller")],
             (
                 [
-                    local_moment(row.at).isoformat(),
+                    timezone.localtime(row.at).isoformat(),
                     row.user.get_username(),
                     row.agency.short_name if row.agency_id else "",
                     row.get_channel_display(),

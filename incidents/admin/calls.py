@@ -58,7 +58,7 @@ class CallAdmin(ServiceAdminMixin, ScopedAdmin):
                     "case_link",
                     ("answered_at", "ended_at"),
                     "operator",
-                    "callback_number",
+                    "full_number",
                     "notes",
                     "created_at",
                 )
@@ -71,7 +71,7 @@ class CallAdmin(ServiceAdminMixin, ScopedAdmin):
         "answered_at",
         "ended_at",
         "operator",
-        "callback_number",
+        "full_number",
         "notes",
         "created_at",
     )
@@ -111,6 +111,10 @@ class CallAdmin(ServiceAdminMixin, ScopedAdmin):
             incident=getattr(call, "incident", None) or call.attached_to,
         )
         return super().change_view(request, object_id, form_url, extra_context)
+
+    @display(description=_("callback number"))
+    def full_number(self, obj: Call) -> str:
+        return obj.callback_number or "-"
 
     @display(description=_("callback number"))
     def masked_number(self, obj: Call) -> str:

@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 
 from agencies.access import agency_of, may_protect_data
 from cc112.errors import ActionForbidden
-from cc112.moments import local_moment
 from incidents.models import (
     Call,
     CallerIdentity,
@@ -201,7 +200,7 @@ class SubjectData(TypedDict):
 
 
 def _moment(value: datetime | None) -> str | None:
-    return local_moment(value).isoformat() if value is not None else None
+    return timezone.localtime(value).isoformat() if value is not None else None
 
 
 @transaction.atomic
