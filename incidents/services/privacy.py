@@ -94,7 +94,7 @@ def caller_identity_correct(*, incident: Incident, changes: dict[str, Any]) -> l
             {changed[0]: _("This caller's identity was anonymised; it cannot be filled again.")}
         )
     current.name, current.phone, current.key = name, phone, caller_key(phone)
-    current.had_phone = current.had_phone or bool(phone)
+    current.had_phone = bool(phone)
     current.save(update_fields=["name", "phone", "key", "had_phone"])
     return changed
 
