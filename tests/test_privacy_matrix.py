@@ -833,8 +833,10 @@ def _incident_changelist(c: Ctx, name: str) -> list[Target]:
             check=rows(other_row),
         ),
         Target(
-            "filter_other_agencys_phone",
-            query(name, caller_phone=other.incident.caller_phone),
+            # The caller is no column of the case any more (CallerIdentity): searched, not
+            # filtered by, and found only on cases the persona sees.
+            "search_other_agencys_phone",
+            query(name, q=other.incident.caller_phone),
             ok,
             check=rows(other_row),
         ),
