@@ -218,9 +218,10 @@ def caller_history(user: Any, number: str) -> dict[str, Any] | None:
     calls = Call.objects.visible_to(user)
     mine = calls.filter(caller__key=prefix)
     recent = list(
-        mine.select_related("incident__category", "attached_to__category").order_by("-answered_at")[
-            :HISTORY_CALLS
-        ]
+        # Newest first; calls answered the same second, in the order they were recorded.
+        mine.select_related("incident__category", "attached_to__category").order_by(
+            "-answered_at", "-pk"
+        )[:HISTORY_CALLS]
     )
     if not recent:
         # Numbers of other callers are shown whole: the view logs whose (``identities``).
