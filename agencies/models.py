@@ -93,10 +93,14 @@ class Role(models.TextChoices):
     STAFF = "staff", _("Agency staff")
     DUTY_OFFICER = "duty_officer", _("Duty officer")
     HEAD = "head", _("Agency head")
+    # At the 112 centre, apart from casework: answers for callers' personal data (UU 27/2022).
+    DATA_PROTECTION = "data_protection", _("Data protection officer")
 
 
 CENTRE_ROLES = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.COORDINATOR})
 AGENCY_ROLES = frozenset({Role.STAFF, Role.DUTY_OFFICER, Role.HEAD})
+# Centre roles that see no cases: they oversee how cases' personal data is handled.
+OVERSIGHT_ROLES = frozenset({Role.DATA_PROTECTION})
 
 
 class Membership(models.Model):

@@ -14,7 +14,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.access import forget_membership, may_manage_partner_systems
-from agencies.models import AGENCY_ROLES, CENTRE_ROLES, Agency, ApiKey, Membership, Role
+from agencies.models import (
+    AGENCY_ROLES,
+    CENTRE_ROLES,
+    OVERSIGHT_ROLES,
+    Agency,
+    ApiKey,
+    Membership,
+    Role,
+)
 from agencies.roles import role_group
 from cc112.auth import user_sessions_end
 from cc112.errors import ActionForbidden
@@ -101,7 +109,7 @@ def agency_update(
 
 
 def _check_role_fits(agency: Agency, role: str) -> None:
-    allowed = CENTRE_ROLES if agency.is_centre else AGENCY_ROLES
+    allowed = CENTRE_ROLES | OVERSIGHT_ROLES if agency.is_centre else AGENCY_ROLES
     if role not in allowed:
         raise ValidationError(
             {

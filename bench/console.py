@@ -70,10 +70,11 @@ WITH frequent AS (
                                                  8, '0') AS local
     FROM generate_series(1, %(callers)s) AS n
 )
-UPDATE incidents_call AS c
-SET callback_number = f.local, caller_key = '62' || substr(f.local, 2)
-FROM frequent AS f
-WHERE f.n = 1 + abs(hashint8(c.id + %(seed)s)) %% %(callers)s
+UPDATE incidents_calleridentity AS i
+SET phone = f.local, key = '62' || substr(f.local, 2), had_phone = true
+FROM incidents_call AS c, frequent AS f
+WHERE c.caller_id = i.id
+  AND f.n = 1 + abs(hashint8(c.id + %(seed)s)) %% %(callers)s
   AND abs(hashint8(c.id)) %% 10000 < %(share)s
 """
 
@@ -90,8 +91,9 @@ def load_frequent_callers(seed: int) -> dict[str, Any]:
         {"seed": seed, "callers": FREQUENT_CALLERS, "share": int(FREQUENT_SHARE * 10000)},
     )
     rows = sql(
-        "SELECT caller_key, count(*) FROM incidents_call WHERE caller_key LIKE '628%%' "
-        "GROUP BY caller_key ORDER BY count(*) DESC LIMIT %s",
+        "SELECT i.key, count(*) FROM incidents_call c JOIN incidents_calleridentity i "
+        "ON i.id = c.caller_id WHERE i.key LIKE '628%%' "
+        "GROUP BY i.key ORDER BY count(*) DESC LIMIT %s",
         [FREQUENT_CALLERS],
     )
     figures = {
@@ -218,8 +220,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         frequent = [
             row[0]
             for row in sql(
-                "SELECT callback_number FROM incidents_call WHERE caller_key LIKE '628%%' "
-                "GROUP BY callback_number ORDER BY count(*) DESC LIMIT 200"
+                "SELECT i.phone FROM incidents_call c JOIN incidents_calleridentity i "
+                "ON i.id = c.caller_id WHERE i.key LIKE '628%%' "
+                "GROUP BY i.phone ORDER BY count(*) DESC LIMIT 200"
             )
         ]
         typed = [number[:size] for number in frequent for size in (8, 9, 10, 11)]

@@ -10,7 +10,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from unfold.sites import UnfoldAdminSite
 
-from agencies.access import is_agency_staff, is_centre_staff
+from agencies.access import has_centre_role, is_agency_staff, is_centre_staff
+from agencies.models import Role
 from cc112.auth import LoginForm
 
 # ``/admin/?all=1``: the model index itself, for those whose home is elsewhere (the sidebar's
@@ -26,6 +27,8 @@ def home_of(user: Any) -> str | None:
         return reverse("admin:incidents_board")
     if is_agency_staff(user):
         return reverse("admin:incidents_inbox")
+    if has_centre_role(user, Role.DATA_PROTECTION):
+        return reverse("admin:incidents_personal_data_log")
     return None
 
 
@@ -38,6 +41,7 @@ class Cc112AdminSite(UnfoldAdminSite):
         from cc112.mfa import mfa_urls
         from incidents.board import board_urls
         from incidents.console import console_urls
+        from incidents.personal_data import personal_data_urls
         from sla.report_pages import report_urls
 
         return (
@@ -45,6 +49,7 @@ class Cc112AdminSite(UnfoldAdminSite):
             + console_urls(self)
             + board_urls(self)
             + report_urls(self)
+            + personal_data_urls(self)
             + super().get_urls()
         )
 

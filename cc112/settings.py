@@ -221,6 +221,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("CC112_WEBHOOK_SWEEP_SECONDS", 30, minimum=1),
         "options": {"expires": 120},
     },
+    # Callers' identities are due at CallerIdentity.released_at + the retention period.
+    "anonymise-callers": {
+        "task": "incidents.tasks.anonymise_callers",
+        "schedule": env_int("CC112_CALLER_RETENTION_SWEEP_SECONDS", 3600, minimum=1),
+        "options": {"expires": 1800},
+    },
     "forget-idempotent-requests": {
         "task": "incidents.tasks.forget_idempotent_requests",
         "schedule": 3600,
@@ -230,6 +236,9 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- cc112 -------------------------------------------------------------------------------------
+# Days after a case closes (or a call that opened no case) that its caller's name and number
+# are kept; then they are anonymised (UU 27/2022). Counts, clocks and figures stay.
+CC112_CALLER_RETENTION_DAYS = env_int("CC112_CALLER_RETENTION_DAYS", 365, minimum=1)
 # Short code of the city, used in case references: 112-AMB-2025-000123.
 CC112_CITY_CODE = env_str("CC112_CITY_CODE", "AMB").upper()
 if not CC112_CITY_CODE.isalnum() or len(CC112_CITY_CODE) > 8:
@@ -370,6 +379,23 @@ UNFOLD = {
                         "title": _("Site administration"),
                         "icon": "apps",
                         "link": format_lazy("{}?all=1", reverse_lazy("admin:index")),
+                    },
+                ],
+            },
+            {
+                "title": _("Personal data"),
+                "items": [
+                    {
+                        "title": _("Access log"),
+                        "icon": "policy",
+                        "link": reverse_lazy("admin:incidents_personal_data_log"),
+                        "permission": "incidents.personal_data.may_open_personal_data",
+                    },
+                    {
+                        "title": _("Data-subject requests"),
+                        "icon": "person_search",
+                        "link": reverse_lazy("admin:incidents_subject_requests"),
+                        "permission": "incidents.personal_data.may_open_personal_data",
                     },
                 ],
             },

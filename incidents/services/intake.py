@@ -21,6 +21,7 @@ from incidents.events import emit_case_changed, emit_case_opened
 from incidents.models import (
     Area,
     Call,
+    CallerIdentity,
     CallOutcome,
     Category,
     Channel,
@@ -28,12 +29,12 @@ from incidents.models import (
     ReferenceSequence,
     area_search_key,
 )
-from incidents.phones import caller_key
 from incidents.pulse import pulse_batch
 from incidents.services._common import event_time, lock_incident, require_centre
 from incidents.services.access import access_sync_agency
 from incidents.services.areas import area_for_case
 from incidents.services.dispatch import dispatch_new_case
+from incidents.services.privacy import caller_identity_correct, caller_identity_create
 from sla.services import clocks_retarget, clocks_start_for_case
 
 if TYPE_CHECKING:
@@ -93,6 +94,7 @@ def _call_record(
     callback_number: str = "",
     notes: str = "",
     attached_to: Incident | None = None,
+    caller: CallerIdentity | None = None,
 ) -> Call:
     """Record an answered call and what it turned out to be (prank, ghost, dropped...; a repeat
     call on an open case is attached to it, ``call_attach``)."""
@@ -102,12 +104,19 @@ def _call_record(
     answered_at = event_time(answered_at, not_before=None, field="answered_at")
     if ended_at is not None:
         ended_at = event_time(ended_at, not_before=answered_at, field="ended_at")
+    if caller is None:
+        # A call that opens no case needs its number no longer than the retention period.
+        caseless = outcome not in (CallOutcome.INCIDENT, CallOutcome.ATTACHED)
+        caller = caller_identity_create(
+            phone=callback_number,
+            released_at=answered_at if caseless else None,
+            phone_field="callback_number",
+        )
     call = Call(
         operator=operator,
         answered_at=answered_at,
         ended_at=ended_at,
-        callback_number=callback_number.strip(),
-        caller_key=caller_key(callback_number),
+        caller=caller,
         outcome=outcome,
         notes=notes.strip(),
         attached_to=attached_to,
@@ -180,8 +189,6 @@ def _incident_create(
 
     incident = Incident(
         channel=channel,
-        caller_name=caller_name.strip(),
-        caller_phone=caller_phone.strip(),
         location_text=location_text.strip(),
         kecamatan=kecamatan.strip(),
         kelurahan=kelurahan.strip(),
@@ -200,6 +207,7 @@ def _incident_create(
     incident.full_clean(
         exclude=["call", "reference", "category", "area", "operator", "reported_by_agency"]
     )
+    incident.caller = caller_identity_create(name=caller_name, phone=caller_phone)
 
     if call is None and channel == Channel.PHONE:
         call = _call_record(
@@ -208,6 +216,7 @@ def _incident_create(
             answered_at=received_at,
             ended_at=call_ended_at,
             callback_number=caller_phone,
+            caller=incident.caller,
         )
     incident.call = call
     incident.reference = _next_reference(received_at)
@@ -322,7 +331,10 @@ def incident_update(
             {name: _("This field cannot be changed here.") for name in sorted(unknown)}
         )
     incident = lock_incident(incident.pk)
+    caller_changes = {k: v for k, v in changes.items() if k in ("caller_name", "caller_phone")}
+    changes = {k: v for k, v in changes.items() if k not in caller_changes}
     changed = apply_changes(incident, _with_place(incident, changes))
+    changed += caller_identity_correct(incident=incident, changes=caller_changes)
     if not changed:
         return incident
     if "category" in changed and not incident.category.is_active:

@@ -24,6 +24,7 @@ from incidents.models import (
 from incidents.services._common import event_time, lock_incident, require_centre
 from incidents.services.access import access_sync_agency
 from incidents.services.notes import note_add
+from incidents.services.privacy import callers_release
 from incidents.transitions import check_dispatch_transition, check_incident_transition
 from incidents.transitions import status_from_dispatches as derive
 from sla.services import (
@@ -115,6 +116,7 @@ def incident_close(
     clocks_stop_dispatch_clock(incident, incident.closed_at, answered=False)
     reason = f"closed: {note.strip()}" if note.strip() else "closed"
     _move(incident, IncidentStatus.CLOSED, actor=actor, reason=reason)
+    callers_release(incident=incident, at=incident.closed_at)
     if note.strip():
         note_add(incident=incident, author=actor, body=note, at=incident.closed_at)
     return incident
@@ -150,6 +152,7 @@ def incident_cancel(
     incident.closed_at = at
     incident.closed_by = actor
     _move(incident, IncidentStatus.CANCELLED, actor=actor, reason="cancelled: " + reason.strip())
+    callers_release(incident=incident, at=at)
     for dispatch in cancelled:  # gone from each agency's inbox
         emit_dispatch_changed(dispatch)
     return incident
@@ -168,4 +171,5 @@ def incident_reopen(*, incident: Incident, actor: AbstractBaseUser, reason: str)
     incident.closed_at = None
     incident.closed_by = None
     _move(incident, target, actor=actor, reason="reopened: " + reason.strip())
+    callers_release(incident=incident, at=None)
     return incident
