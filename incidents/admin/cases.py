@@ -325,8 +325,6 @@ class IncidentAdmin(FastRowsMixin, KeysetListMixin, ServiceAdminMixin, ScopedAdm
 
     # The list's rows leave out what no column shows.
     list_deferred = (
-        "caller_name",
-        "caller_phone",
         "location_text",
         "description",
         "latitude",

@@ -123,7 +123,7 @@ def _call_record(
     )
     # The operator and the case are rows in hand (no existence query); event_time checked the
     # one constraint, that the call ends after it was answered (no query either).
-    call.full_clean(exclude=["operator", "attached_to"], validate_constraints=False)
+    call.full_clean(exclude=["operator", "attached_to", "caller"], validate_constraints=False)
     attribute(call, actor=operator, reason=f"call recorded: {outcome}")
     call.save()
     return call
