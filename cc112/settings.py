@@ -522,3 +522,11 @@ LOGGING = {
         },
     },
 }
+
+# --- Hardening: input at the door, secrets at rest, the owner of the tables (issue 16) --------
+# A NUL in a path, query or form is refused (400) before any view: see cc112/request_input.py.
+# After LocaleMiddleware, so the refusal speaks the visitor's language.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.locale.LocaleMiddleware") + 1,
+    "cc112.request_input.RefuseNulMiddleware",
+)

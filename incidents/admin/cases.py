@@ -126,7 +126,8 @@ class CategoryFilter(admin.SimpleListFilter):
         return _cached_choices("category", build)
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() and self.value().isdigit():
+        # Only a value the filter offers: a 30-digit "id" overflowed SQLite's integer (a 500).
+        if self.value() in dict(self.lookup_choices):
             return queryset.filter(category_id=int(self.value()))
         return queryset
 
@@ -150,7 +151,8 @@ class OperatorFilter(admin.SimpleListFilter):
         return _cached_choices("operator", build)
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() and self.value().isdigit():
+        # Only a value the filter offers: a 30-digit "id" overflowed SQLite's integer (a 500).
+        if self.value() in dict(self.lookup_choices):
             return queryset.filter(operator_id=int(self.value()))
         return queryset
 
