@@ -530,3 +530,11 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.locale.LocaleMiddleware") + 1,
     "cc112.request_input.RefuseNulMiddleware",
 )
+# The history's hash chain (audit.HistoryLink, cc112/history.py, `manage.py verify_history`).
+INSTALLED_APPS += ["audit"]
+# The role that owns the tables and runs `migrate` (cc112/db_roles.py). The app connects as
+# DATABASE_URL's role, which does not own them: it cannot TRUNCATE the history, disable its
+# triggers or switch replication mode off them. Unset: migrate runs as DATABASE_URL's role.
+CC112_DATABASE_OWNER = (
+    env_database("DATABASE_OWNER_URL", "") if env_str("DATABASE_OWNER_URL", "") else None
+)
