@@ -538,3 +538,8 @@ INSTALLED_APPS += ["audit"]
 CC112_DATABASE_OWNER = (
     env_database("DATABASE_OWNER_URL", "") if env_str("DATABASE_OWNER_URL", "") else None
 )
+# Secrets at rest (webhook signing secrets, cc112/field_crypto.py): Fernet keys, comma-separated,
+# the first encrypting. Unset: one derived from SECRET_KEY (then changing SECRET_KEY loses them).
+from cc112.field_keys import derived_key  # noqa: E402
+
+CC112_FIELD_KEYS = env_list("CC112_FIELD_KEY", []) or [derived_key(SECRET_KEY)]

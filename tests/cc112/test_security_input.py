@@ -167,3 +167,38 @@ def test_every_writable_related_field_of_the_api_checks_its_text_first():
                 assert isinstance(field, CodeField), f"{serializer.__name__}.{name}"
                 checked += 1
     assert checked >= 3
+
+
+def test_a_webhooks_signing_secret_is_encrypted_at_rest(world, settings):
+    from importlib import import_module
+
+    from django.db import connection
+
+    from agencies.models import WebhookEvent, WebhookSubscription
+    from agencies.webhooks import webhook_subscribe
+    from cc112.field_crypto import TOKEN_PREFIX
+
+    settings.CC112_WEBHOOK_ALLOW_PRIVATE_TARGETS = True  # the address is never called here
+    subscription, secret = webhook_subscribe(
+        agency=world.police,
+        url="http://127.0.0.1:9/112",
+        events=[WebhookEvent.DISPATCH_CREATED],
+        actor=world.coordinator,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT secret FROM agencies_webhooksubscription WHERE id = %s", [subscription.pk]
+        )
+        stored = cursor.fetchone()[0]
+    assert stored.startswith(TOKEN_PREFIX) and secret not in stored
+    assert WebhookSubscription.objects.get(pk=subscription.pk).secret == secret
+
+    # A secret stored in clear before the migration is encrypted by it.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE agencies_webhooksubscription SET secret = %s WHERE id = %s",
+            ["whsec_plain", subscription.pk],
+        )
+    migration = import_module("agencies.migrations.0004_webhook_secret_encrypted")
+    migration.encrypt_stored_secrets(None, type("Editor", (), {"connection": connection})())
+    assert WebhookSubscription.objects.get(pk=subscription.pk).secret == "whsec_plain"
