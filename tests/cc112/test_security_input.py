@@ -202,3 +202,41 @@ def test_a_webhooks_signing_secret_is_encrypted_at_rest(world, settings):
     migration = import_module("agencies.migrations.0004_webhook_secret_encrypted")
     migration.encrypt_stored_secrets(None, type("Editor", (), {"connection": connection})())
     assert WebhookSubscription.objects.get(pk=subscription.pk).secret == "whsec_plain"
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "/api/v1/incidents/{case}/",
+        "/api/v1/incidents/{case}/notes/",
+        "/api/v1/dispatches/{dispatch}/",
+        "/admin/incidents/incident/{case}/change/",
+    ],
+)
+def test_a_foreign_id_and_a_missing_one_cost_the_same_queries(world, pattern):
+    """One scoped query answers both (no "does it exist?" before "is it yours?"), so their
+    timing cannot tell them apart (bench/scoped_misses.py times it: within 2 ms)."""
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(3):  # ids past 1: a 1 in the SQL is a LIMIT or an EXISTS, not an id
+        make_dispatched_incident(world.operator, [world.health])
+    _incident, [dispatch] = make_dispatched_incident(world.operator, [world.police])
+    foreign = {"case": dispatch.incident_id, "dispatch": dispatch.pk}
+    missing = {"case": dispatch.incident_id + 1000, "dispatch": dispatch.pk + 1000}
+    client = Client()
+    client.force_login(world.health_staff)
+    client.get(pattern.format(**missing))  # sessions and caches warmed alike
+    shapes = {}
+    for kind, ids in (("foreign", foreign), ("missing", missing)):
+        with CaptureQueriesContext(connection) as queries:
+            answer = client.get(pattern.format(**ids))
+        assert answer.status_code == 404, kind
+        ids_in_sql = re.compile(r"\b(" + "|".join(str(value) for value in ids.values()) + r")\b")
+        moments = re.compile(r"'\d{4}-\d\d-\d\d[ T][\d:.+]+'")  # "now" in the session lookup
+        shapes[kind] = [
+            moments.sub("NOW", ids_in_sql.sub("ID", q["sql"])) for q in queries.captured_queries
+        ]
+    assert shapes["foreign"] == shapes["missing"]
