@@ -15,6 +15,7 @@ from agencies.querysets import (
     WebhookDeliveryQuerySet,
     WebhookSubscriptionQuerySet,
 )
+from cc112.field_crypto import EncryptedCharField
 from cc112.history import AuditedQuerySet
 
 
@@ -217,8 +218,9 @@ class WebhookSubscription(models.Model):
         help_text=_("Where the events are POSTed, e.g. https://sistem.example.go.id/cc112."),
     )
     events = models.JSONField(_("events"), default=list)
-    # Kept readable: every delivery is signed with it. Shown once, when the subscription is made.
-    secret = models.CharField(_("signing secret"), max_length=64, editable=False)
+    # Every delivery is signed with it, so it is kept recoverable: encrypted at rest with the
+    # settings' key (cc112/field_crypto.py), the column holds the Fernet token. Shown once.
+    secret = EncryptedCharField(_("signing secret"), max_length=255, editable=False)
     is_active = models.BooleanField(_("active"), default=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

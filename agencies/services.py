@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -103,8 +102,6 @@ def agency_update(
     agency.full_clean()
     attribute(agency, actor=actor, reason="agency changed: " + ", ".join(sorted(changed)))
     agency.save()
-    # Its keys act with what the agency is and may do: look them up afresh.
-    api_keys_forget(list(agency.api_keys.values_list("prefix", flat=True)))
     return agency
 
 
@@ -160,26 +157,6 @@ def membership_end(*, membership: Membership, actor: AbstractBaseUser | None) ->
     # Sessions opened under this membership end with it (a new membership means a new login).
     transaction.on_commit(lambda: user_sessions_end(user.pk))
     return membership
-
-
-# A partner's system sends many requests a minute; who its key is (account, agency, role) is
-# remembered this many seconds in the cache instead of three queries per request. Revoking the
-# key or changing its agency forgets it at once (in every web process when CACHE_URL is shared).
-API_KEY_KNOWN_FOR_SECONDS = 10
-
-
-def api_key_cache_key(prefix: str) -> str:
-    return f"cc112:api-key:{prefix}"
-
-
-def api_keys_forget(prefixes: list[str]) -> None:
-    """Drop what the API remembers of these keys."""
-    keys = [api_key_cache_key(prefix) for prefix in prefixes]
-    if keys:
-        # Now, and again after the commit: a request between the two may have looked the key
-        # up from the state before the change.
-        cache.delete_many(keys)
-        transaction.on_commit(lambda: cache.delete_many(keys))
 
 
 # A key's last use is written at most this often: one UPDATE per request would make every read
@@ -250,7 +227,6 @@ def api_key_revoke(*, api_key: ApiKey, actor: AbstractBaseUser | None, reason: s
     account = api_key.account
     account.is_active = False
     account.save(update_fields=["is_active"])
-    api_keys_forget([api_key.prefix])
     return api_key
 
 

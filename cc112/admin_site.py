@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.core.paginator import InvalidPage
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -32,10 +35,34 @@ def home_of(user: Any) -> str | None:
     return None
 
 
+class FieldCheckedAutocomplete(AutocompleteJsonView):
+    """Django's autocomplete, answering only for a form's own relation field.
+
+    Django looks ``field_name`` up with ``get_field``, which also finds the reverse side of a
+    relation (``?model_name=call&field_name=incident``: a case's link to its call); a reverse
+    relation has no ``limit_choices_to`` and the view failed on it (a 500). Only a concrete
+    forward relation can have an autocomplete widget, so anything else is refused like any
+    other malformed request (403), before the view looks further.
+    """
+
+    def process_request(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+        try:
+            model = apps.get_model(request.GET["app_label"], request.GET["model_name"])
+            field = model._meta.get_field(request.GET["field_name"])
+        except (KeyError, LookupError, FieldDoesNotExist) as error:
+            raise PermissionDenied from error
+        if not (field.is_relation and field.concrete and hasattr(field, "get_limit_choices_to")):
+            raise PermissionDenied
+        return super().process_request(request)
+
+
 class Cc112AdminSite(UnfoldAdminSite):
     # The password, and the second factor's code for those who have one (cc112.auth).
     login_form = LoginForm
     login_template = "registration/login.html"
+
+    def autocomplete_view(self, request: HttpRequest) -> HttpResponse:
+        return FieldCheckedAutocomplete.as_view(admin_site=self)(request)
 
     def get_urls(self) -> list:
         from cc112.mfa import mfa_urls

@@ -746,3 +746,29 @@ CELERY_BEAT_SCHEDULE["release-stale-claims"] = {
     "schedule": CC112_STALE_CLAIM_SWEEP_SECONDS,
     "options": {"expires": 30},
 }
+# --- Hardening: input at the door, secrets at rest, the owner of the tables (issue 16) --------
+# A NUL in a path, query or form is refused (400) before any view: see cc112/request_input.py.
+# After LocaleMiddleware, so the refusal speaks the visitor's language.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.locale.LocaleMiddleware") + 1,
+    "cc112.request_input.RefuseNulMiddleware",
+)
+# The history's hash chain (audit.HistoryLink, cc112/history.py, `manage.py verify_history`):
+# rows are sealed by beat within this many seconds of being written.
+INSTALLED_APPS += ["audit"]
+CELERY_BEAT_SCHEDULE["seal-history"] = {
+    "task": "audit.tasks.seal_history",
+    "schedule": env_int("CC112_HISTORY_SEAL_SECONDS", 10, minimum=1),
+    "options": {"expires": 60},
+}
+# The role that owns the tables and runs `migrate` (cc112/db_roles.py). The app connects as
+# DATABASE_URL's role, which does not own them: it cannot TRUNCATE the history, disable its
+# triggers or switch replication mode off them. Unset: migrate runs as DATABASE_URL's role.
+CC112_DATABASE_OWNER = (
+    env_database("DATABASE_OWNER_URL", "") if env_str("DATABASE_OWNER_URL", "") else None
+)
+# Secrets at rest (webhook signing secrets, cc112/field_crypto.py): Fernet keys, comma-separated,
+# the first encrypting. Unset: one derived from SECRET_KEY (then changing SECRET_KEY loses them).
+from cc112.field_keys import derived_key  # noqa: E402
+
+CC112_FIELD_KEYS = env_list("CC112_FIELD_KEY", []) or [derived_key(SECRET_KEY)]

@@ -155,7 +155,8 @@ class CategoryFilter(admin.SimpleListFilter):
         return cached_choices("category", build)
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() and self.value().isdigit():
+        # Only a value the filter offers: a 30-digit "id" overflowed SQLite's integer (a 500).
+        if self.value() in dict(self.lookup_choices):
             return queryset.filter(category_id=int(self.value()))
         return queryset
 
@@ -179,7 +180,8 @@ class OperatorFilter(admin.SimpleListFilter):
         return cached_choices("operator", build)
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() and self.value().isdigit():
+        # Only a value the filter offers: a 30-digit "id" overflowed SQLite's integer (a 500).
+        if self.value() in dict(self.lookup_choices):
             return queryset.filter(operator_id=int(self.value()))
         return queryset
 

@@ -22,7 +22,8 @@ from tests.sla.frozen import T0
 pytestmark = pytest.mark.django_db
 
 # The submit's statements, PostgreSQL and SQLite alike (73 before they were counted): the
-# operator's memberships; the caller's identity (its own table, for retention); the call, the reference, the case and their history; the ladder and
+# operator's memberships; the caller's identity (its own table, for retention); the call, the
+# reference, the case and their history; the ladder and
 # targets; the dispatches, their history and the grants; every clock, the case's and the
 # dispatches', the operator's already answered; the case's status and its history; the webhook
 # subscriptions; the notifications (their members found inside the insert); the markers; the
