@@ -92,6 +92,14 @@ def may_manage_partner_systems(user: AbstractBaseUser | AnonymousUser) -> bool:
     return bool(user.is_active and (user.is_superuser or has_centre_role(user, Role.COORDINATOR)))
 
 
+def may_protect_data(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Reads who saw callers' identities and answers data-subject requests: the centre's data
+    protection officer, and administrators."""
+    return bool(
+        user.is_active and (user.is_superuser or has_centre_role(user, Role.DATA_PROTECTION))
+    )
+
+
 def may_report_cases(user: AbstractBaseUser | AnonymousUser) -> bool:
     """Opens cases: the centre, and the staff (or systems) of an agency allowed to report."""
     if acts_for_centre(user):

@@ -15,6 +15,7 @@ from agencies.querysets import (
     WebhookDeliveryQuerySet,
     WebhookSubscriptionQuerySet,
 )
+from cc112.field_crypto import EncryptedCharField
 from cc112.history import AuditedQuerySet
 
 
@@ -93,10 +94,14 @@ class Role(models.TextChoices):
     STAFF = "staff", _("Agency staff")
     DUTY_OFFICER = "duty_officer", _("Duty officer")
     HEAD = "head", _("Agency head")
+    # At the 112 centre, apart from casework: answers for callers' personal data (UU 27/2022).
+    DATA_PROTECTION = "data_protection", _("Data protection officer")
 
 
 CENTRE_ROLES = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.COORDINATOR})
 AGENCY_ROLES = frozenset({Role.STAFF, Role.DUTY_OFFICER, Role.HEAD})
+# Centre roles that see no cases: they oversee how cases' personal data is handled.
+OVERSIGHT_ROLES = frozenset({Role.DATA_PROTECTION})
 
 
 class Membership(models.Model):
@@ -213,8 +218,9 @@ class WebhookSubscription(models.Model):
         help_text=_("Where the events are POSTed, e.g. https://sistem.example.go.id/cc112."),
     )
     events = models.JSONField(_("events"), default=list)
-    # Kept readable: every delivery is signed with it. Shown once, when the subscription is made.
-    secret = models.CharField(_("signing secret"), max_length=64, editable=False)
+    # Every delivery is signed with it, so it is kept recoverable: encrypted at rest with the
+    # settings' key (cc112/field_crypto.py), the column holds the Fernet token. Shown once.
+    secret = EncryptedCharField(_("signing secret"), max_length=255, editable=False)
     is_active = models.BooleanField(_("active"), default=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

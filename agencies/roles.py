@@ -67,6 +67,14 @@ _AGENCY_CASEWORK = [
     "sla.view_notification",
 ]
 
+# The data protection officer reads who saw callers' identities and answers data-subject
+# requests (portal pages checked by ``may_protect_data``); no casework.
+_DATA_PROTECTION = [
+    "incidents.view_personaldataaccess",
+    "incidents.view_subjectrequest",
+    "incidents.add_subjectrequest",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.OPERATOR: _CENTRE_CASEWORK,
     Role.SUPERVISOR: _CENTRE_CASEWORK + _CENTRE_MANAGEMENT,
@@ -74,6 +82,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.STAFF: _AGENCY_CASEWORK,
     Role.DUTY_OFFICER: _AGENCY_CASEWORK,
     Role.HEAD: _AGENCY_CASEWORK,
+    Role.DATA_PROTECTION: _DATA_PROTECTION,
 }
 
 

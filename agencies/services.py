@@ -7,15 +7,23 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.access import forget_membership, may_manage_partner_systems
-from agencies.models import AGENCY_ROLES, CENTRE_ROLES, Agency, ApiKey, Membership, Role
+from agencies.models import (
+    AGENCY_ROLES,
+    CENTRE_ROLES,
+    OVERSIGHT_ROLES,
+    Agency,
+    ApiKey,
+    Membership,
+    Role,
+)
 from agencies.roles import role_group
+from cc112.auth import user_sessions_end
 from cc112.errors import ActionForbidden
 from cc112.history import apply_changes, attribute
 
@@ -94,13 +102,11 @@ def agency_update(
     agency.full_clean()
     attribute(agency, actor=actor, reason="agency changed: " + ", ".join(sorted(changed)))
     agency.save()
-    # Its keys act with what the agency is and may do: look them up afresh.
-    api_keys_forget(list(agency.api_keys.values_list("prefix", flat=True)))
     return agency
 
 
 def _check_role_fits(agency: Agency, role: str) -> None:
-    allowed = CENTRE_ROLES if agency.is_centre else AGENCY_ROLES
+    allowed = CENTRE_ROLES | OVERSIGHT_ROLES if agency.is_centre else AGENCY_ROLES
     if role not in allowed:
         raise ValidationError(
             {
@@ -148,27 +154,9 @@ def membership_end(*, membership: Membership, actor: AbstractBaseUser | None) ->
         user.is_staff = False
         user.save(update_fields=["is_staff"])
     forget_membership(user)
+    # Sessions opened under this membership end with it (a new membership means a new login).
+    transaction.on_commit(lambda: user_sessions_end(user.pk))
     return membership
-
-
-# A partner's system sends many requests a minute; who its key is (account, agency, role) is
-# remembered this many seconds in the cache instead of three queries per request. Revoking the
-# key or changing its agency forgets it at once (in every web process when CACHE_URL is shared).
-API_KEY_KNOWN_FOR_SECONDS = 10
-
-
-def api_key_cache_key(prefix: str) -> str:
-    return f"cc112:api-key:{prefix}"
-
-
-def api_keys_forget(prefixes: list[str]) -> None:
-    """Drop what the API remembers of these keys."""
-    keys = [api_key_cache_key(prefix) for prefix in prefixes]
-    if keys:
-        # Now, and again after the commit: a request between the two may have looked the key
-        # up from the state before the change.
-        cache.delete_many(keys)
-        transaction.on_commit(lambda: cache.delete_many(keys))
 
 
 # A key's last use is written at most this often: one UPDATE per request would make every read
@@ -239,7 +227,6 @@ def api_key_revoke(*, api_key: ApiKey, actor: AbstractBaseUser | None, reason: s
     account = api_key.account
     account.is_active = False
     account.save(update_fields=["is_active"])
-    api_keys_forget([api_key.prefix])
     return api_key
 
 

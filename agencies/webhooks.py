@@ -61,7 +61,10 @@ BACKOFF_CAP = timedelta(hours=6)
 # Per connect and per read; far below STALE_CLAIM, so a hung partner fails the attempt before
 # another worker takes the delivery over and sends it a second time.
 SEND_TIMEOUT = 10
-STALE_CLAIM = timedelta(minutes=5)
+# A claim older than this belongs to a worker that died (an attempt is one connect and a few
+# reads of SEND_TIMEOUT each); released every few seconds (sla.tasks.release_stale_claims), so a
+# delivery whose worker died goes out again within a minute.
+STALE_CLAIM = timedelta(seconds=45)
 # A fresh delivery younger than this still has its own message on the way.
 OUTBOX_GRACE = timedelta(seconds=30)
 RESPONSE_EXCERPT = 500
@@ -320,20 +323,30 @@ class Occurrence(NamedTuple):
     only_agency_id: int | None = None  # a dispatch's event: that agency (and the centre) only
 
 
-def webhook_subscribers(event: str) -> list[Subscriber]:
-    """The active subscriptions to ``event`` of active agencies: one small query.
-
-    The events are matched here, not in SQL: SQLite has no JSON containment, and the table
-    holds a few rows per partner.
-    """
+def webhook_subscriptions() -> list[tuple[Subscriber, list[str]]]:
+    """Every active subscription of an active agency, with its events: one small query (a
+    change that tells two events reads it once)."""
     rows = WebhookSubscription.objects.filter(is_active=True, agency__is_active=True).values_list(
         "pk", "events", "agency_id", "agency__group_id", "agency__is_centre"
     )
     return [
-        Subscriber(pk, agency_id, group_id, is_centre)
+        (Subscriber(pk, agency_id, group_id, is_centre), events)
         for pk, events, agency_id, group_id, is_centre in rows
-        if event in events
     ]
+
+
+def webhook_subscribers(
+    event: str, subscriptions: list[tuple[Subscriber, list[str]]] | None = None
+) -> list[Subscriber]:
+    """The active subscriptions to ``event`` of active agencies: one small query, or none
+    when given ``webhook_subscriptions()`` already read.
+
+    The events are matched here, not in SQL: SQLite has no JSON containment, and the table
+    holds a few rows per partner.
+    """
+    if subscriptions is None:
+        subscriptions = webhook_subscriptions()
+    return [subscriber for subscriber, events in subscriptions if event in events]
 
 
 def utc_iso(moment: datetime) -> str:
@@ -562,17 +575,7 @@ def webhook_outbox_due_ids(*, now: datetime | None = None, limit: int = 500) -> 
     ones whose message was lost (pending past the grace period), and the claims of workers that
     died, which go back to pending first (or fail, after the last attempt)."""
     now = now or timezone.now()
-    stale = Q(status=S.SENDING, claimed_at__lt=now - STALE_CLAIM)
-    WebhookDelivery.objects.filter(stale, attempts__gte=MAX_ATTEMPTS).update(
-        status=S.FAILED,
-        claim_token=None,
-        claimed_at=None,
-        next_attempt_at=None,
-        last_error="The worker sending the last attempt stopped.",
-    )
-    WebhookDelivery.objects.filter(stale).update(
-        status=S.PENDING, claim_token=None, claimed_at=None, next_attempt_at=now
-    )
+    webhook_claims_release(now=now)
     due = Q(attempts__gt=0, next_attempt_at__lte=now) | Q(
         attempts=0, next_attempt_at__lte=now - OUTBOX_GRACE
     )
@@ -581,6 +584,31 @@ def webhook_outbox_due_ids(*, now: datetime | None = None, limit: int = 500) -> 
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def webhook_claims_release(*, now: datetime | None = None) -> list[int]:
+    """Claims of workers that died go back to pending, due now (or fail, after the last
+    attempt); the ids released, to hand out at once. A late worker's outcome is then refused by
+    its stale token (``_finish``)."""
+    now = now or timezone.now()
+    stale = Q(status=S.SENDING, claimed_at__lt=now - STALE_CLAIM)
+    WebhookDelivery.objects.filter(stale, attempts__gte=MAX_ATTEMPTS).update(
+        status=S.FAILED,
+        claim_token=None,
+        claimed_at=None,
+        next_attempt_at=None,
+        last_error="The worker sending the last attempt stopped.",
+    )
+    with transaction.atomic():
+        released = list(
+            WebhookDelivery.objects.filter(stale)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:500]
+        )
+        WebhookDelivery.objects.filter(pk__in=released, status=S.SENDING).update(
+            status=S.PENDING, claim_token=None, claimed_at=None, next_attempt_at=now
+        )
+    return released
 
 
 @transaction.atomic

@@ -230,6 +230,8 @@ def gunicorn_env(database_url: str, workdir: Path) -> dict[str, str]:
             "SECRET_KEY": secrets.token_urlsafe(48),
             "ALLOWED_HOSTS": "127.0.0.1",
             "CC112_VAR_DIR": str(workdir / "var"),
+            # Plain HTTP on loopback, as behind the TLS proxy: no redirect to https.
+            "SECURE_SSL_REDIRECT": "false",
         }
     )
     return env

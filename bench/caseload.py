@@ -66,6 +66,7 @@ from incidents.demo.texts import (
 )
 from incidents.models import (
     Call,
+    CallerIdentity,
     CallOutcome,
     Category,
     Channel,
@@ -197,19 +198,27 @@ CALL_COLUMNS = (
     "operator_id",
     "answered_at",
     "ended_at",
-    "callback_number",
+    "caller_id",
     "outcome",
     "notes",
     "created_at",
-    "caller_key",
+)
+# Callers' names and numbers, in their own table (incidents.models.CallerIdentity).
+IDENTITY_COLUMNS = (
+    "id",
+    "name",
+    "phone",
+    "key",
+    "had_phone",
+    "released_at",
+    "created_at",
 )
 INCIDENT_COLUMNS = (
     "id",
     "reference",
     "call_id",
     "channel",
-    "caller_name",
-    "caller_phone",
+    "caller_id",
     "location_text",
     "kecamatan",
     "kelurahan",
@@ -285,8 +294,17 @@ class PlannedDispatch:
     steps: list[tuple[datetime, str, int, str]] = field(default_factory=list)  # at, status, by
 
 
+def identity_row(
+    pk: int, name: str, phone: str, released_at: datetime | None, created_at: datetime
+) -> tuple:
+    """A caller's identity as ``caller_identity_create`` writes it (released when the case
+    closed or was cancelled, or at once for a call that opened no case)."""
+    return (pk, name, phone, caller_key(phone), bool(phone), released_at, created_at)
+
+
 @dataclass
 class Rows:
+    identities: list[tuple] = field(default_factory=list)
     calls: list[tuple] = field(default_factory=list)
     incidents: list[tuple] = field(default_factory=list)
     dispatches: list[list] = field(default_factory=list)  # ids are given once sorted by time
@@ -523,6 +541,12 @@ class CaseWriter:
 
         key = f"{n.city}-{received_at.astimezone(AMBON_TZ).year}"
         self.rows.sequences[key] += 1
+        caller_id = None
+        if caller_name or caller_phone:
+            caller_id = len(self.rows.identities) + 1
+            self.rows.identities.append(
+                identity_row(caller_id, caller_name, caller_phone, closed_at, created_at)
+            )
         call_id = None
         if channel == Channel.PHONE:
             call_id = len(self.rows.calls) + 1
@@ -533,11 +557,10 @@ class CaseWriter:
                     operator,
                     received_at,
                     ended_at,
-                    caller_phone,
+                    caller_id,
                     CallOutcome.INCIDENT,
                     "",
                     created_at,
-                    caller_key(caller_phone),
                 )
             )
         self.rows.incidents.append(
@@ -546,8 +569,7 @@ class CaseWriter:
                 f"112-{key}-{self.rows.sequences[key]:06d}",
                 call_id,
                 channel,
-                caller_name,
-                caller_phone,
+                caller_id,
                 location,
                 kecamatan,
                 kelurahan,
@@ -646,6 +668,7 @@ class LoadFigures(TypedDict):
 
 
 CASE_MODELS = (
+    CallerIdentity,
     Call,
     Incident,
     Dispatch,
@@ -746,6 +769,7 @@ def load(network: Network, count: int, seed: int) -> LoadFigures:
     rows = plan_rows(network, count, seed, now)
     planned = time.perf_counter() - started
     with transaction.atomic():
+        copy_rows(CallerIdentity._meta.db_table, IDENTITY_COLUMNS, rows.identities)
         copy_rows(Call._meta.db_table, CALL_COLUMNS, rows.calls)
         copy_rows(Incident._meta.db_table, INCIDENT_COLUMNS, rows.incidents)
         copy_rows(Dispatch._meta.db_table, DISPATCH_COLUMNS, rows.dispatches)

@@ -222,14 +222,20 @@ def load_clocks(seed: int) -> dict[str, Any]:
 
 
 def non_case_calls(
-    count: int, operators: Sequence[int], first_id: int, now: datetime, seed: int
-) -> tuple[list[tuple], Counter[str]]:
+    count: int,
+    operators: Sequence[int],
+    first_id: int,
+    now: datetime,
+    seed: int,
+    first_identity: int = 1,
+) -> tuple[list[tuple], list[tuple], Counter[str]]:
     """``count`` calls over the 365 days up to ``now``, in Jakarta's mix of outcomes, each
-    outcome's hours of day as the demo draws them, spread over the centre's operators."""
+    outcome's hours of day as the demo draws them, spread over the centre's operators; with
+    the callers' identities (their numbers) the calls point at, ids from ``first_identity``."""
+    from bench.caseload import identity_row
     from incidents.demo.figures import CALL_SECONDS, HOURS, NON_CASE_CALLS
     from incidents.demo.period import AMBON_TZ
     from incidents.demo.texts import MOBILE_PREFIXES
-    from incidents.phones import caller_key
 
     rng = random.Random(seed)
     profile = {str(outcome): HOURS[hours] for outcome, *_rest, hours in NON_CASE_CALLS}
@@ -253,26 +259,22 @@ def non_case_calls(
             drawn.append((local.astimezone(UTC), outcome))
     drawn.sort()
     rows = []
+    identities = []
     for number, (answered_at, outcome) in enumerate(drawn, start=first_id):
         low, high = CALL_SECONDS[outcome]
         ended_at = answered_at + timedelta(seconds=rng.uniform(low, high))
         caller = ""
         if outcome != "ghost" or rng.random() < 0.5:  # a silent line often hides its number
             caller = rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
+        caller_id = None
+        if caller:
+            caller_id = first_identity + len(identities)
+            # A call that opened no case is released at once (retention counts from it).
+            identities.append(identity_row(caller_id, "", caller, answered_at, ended_at))
         rows.append(
-            (
-                number,
-                rng.choice(operators),
-                answered_at,
-                ended_at,
-                caller,
-                outcome,
-                "",
-                ended_at,
-                caller_key(caller),
-            )
+            (number, rng.choice(operators), answered_at, ended_at, caller_id, outcome, "", ended_at)
         )
-    return rows, Counter(outcome for _at, outcome in drawn)
+    return rows, identities, Counter(outcome for _at, outcome in drawn)
 
 
 def load_calls(total: int, seed: int) -> dict[str, Any]:
@@ -282,8 +284,8 @@ def load_calls(total: int, seed: int) -> dict[str, Any]:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from bench.caseload import CALL_COLUMNS, copy_rows
-    from incidents.models import Call
+    from bench.caseload import CALL_COLUMNS, IDENTITY_COLUMNS, copy_rows
+    from incidents.models import Call, CallerIdentity
 
     started = time.perf_counter()
     case_calls = Call.objects.filter(outcome="incident").count()
@@ -292,12 +294,18 @@ def load_calls(total: int, seed: int) -> dict[str, Any]:
     )
     count = max(total - case_calls, 0)
     first_id = (Call.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
-    rows, mix = non_case_calls(count, operators, first_id, timezone.now(), seed)
+    first_identity = (
+        CallerIdentity.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    ) + 1
+    rows, identities, mix = non_case_calls(
+        count, operators, first_id, timezone.now(), seed, first_identity
+    )
     planned = time.perf_counter() - started
     with transaction.atomic():
+        copy_rows(CallerIdentity._meta.db_table, IDENTITY_COLUMNS, identities)
         copy_rows(Call._meta.db_table, CALL_COLUMNS, rows)
         with connection.cursor() as cursor:
-            for statement in connection.ops.sequence_reset_sql(no_style(), [Call]):
+            for statement in connection.ops.sequence_reset_sql(no_style(), [Call, CallerIdentity]):
                 cursor.execute(statement)
     index = sql(
         "SELECT indexname FROM pg_indexes WHERE tablename = 'incidents_call' AND indexdef LIKE %s",

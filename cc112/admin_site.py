@@ -8,6 +8,9 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlparse
 
+from django.apps import apps
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.core.paginator import InvalidPage
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import get_script_prefix, reverse
@@ -16,7 +19,9 @@ from django.utils.module_loading import import_string
 from django.utils.translation import get_language
 from unfold.sites import UnfoldAdminSite
 
-from agencies.access import is_agency_staff, is_centre_staff
+from agencies.access import has_centre_role, is_agency_staff, is_centre_staff
+from agencies.models import Role
+from cc112.auth import LoginForm
 
 # ``/admin/?all=1``: the model index itself, for those whose home is elsewhere (the sidebar's
 # "Site administration" links to it, settings.UNFOLD).
@@ -31,6 +36,8 @@ def home_of(user: Any) -> str | None:
         return reverse("admin:incidents_board")
     if is_agency_staff(user):
         return reverse("admin:incidents_inbox")
+    if has_centre_role(user, Role.DATA_PROTECTION):
+        return reverse("admin:incidents_personal_data_log")
     return None
 
 
@@ -86,7 +93,32 @@ def _plain_navigation(navigation: list, language: str | None, prefix: str) -> tu
     return plain
 
 
+class FieldCheckedAutocomplete(AutocompleteJsonView):
+    """Django's autocomplete, answering only for a form's own relation field.
+
+    Django looks ``field_name`` up with ``get_field``, which also finds the reverse side of a
+    relation (``?model_name=call&field_name=incident``: a case's link to its call); a reverse
+    relation has no ``limit_choices_to`` and the view failed on it (a 500). Only a concrete
+    forward relation can have an autocomplete widget, so anything else is refused like any
+    other malformed request (403), before the view looks further.
+    """
+
+    def process_request(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+        try:
+            model = apps.get_model(request.GET["app_label"], request.GET["model_name"])
+            field = model._meta.get_field(request.GET["field_name"])
+        except (KeyError, LookupError, FieldDoesNotExist) as error:
+            raise PermissionDenied from error
+        if not (field.is_relation and field.concrete and hasattr(field, "get_limit_choices_to")):
+            raise PermissionDenied
+        return super().process_request(request)
+
+
 class Cc112AdminSite(UnfoldAdminSite):
+    # The password, and the second factor's code for those who have one (cc112.auth).
+    login_form = LoginForm
+    login_template = "registration/login.html"
+
     def get_sidebar_list(self, request: HttpRequest) -> list[dict[str, Any]]:
         """unfold's sidebar navigation, without deep-copying the settings, resolving every
         link and making a lazy class a badge on every page (a tenth of the case list's time
@@ -125,12 +157,24 @@ class Cc112AdminSite(UnfoldAdminSite):
             results.append({**group, "items": shown})
         return results
 
+    def autocomplete_view(self, request: HttpRequest) -> HttpResponse:
+        return FieldCheckedAutocomplete.as_view(admin_site=self)(request)
+
     def get_urls(self) -> list:
+        from cc112.mfa import mfa_urls
         from incidents.board import board_urls
         from incidents.console import console_urls
+        from incidents.personal_data import personal_data_urls
         from sla.report_pages import report_urls
 
-        return console_urls(self) + board_urls(self) + report_urls(self) + super().get_urls()
+        return (
+            mfa_urls(self)
+            + console_urls(self)
+            + board_urls(self)
+            + report_urls(self)
+            + personal_data_urls(self)
+            + super().get_urls()
+        )
 
     def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
         # The index is where the login, the site's name and "Home" lead: for people who work

@@ -7,12 +7,16 @@ API, Celery tasks and management commands all leave the same kind of record.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db.models import Max
 from simple_history.models import HistoricalChanges
 
 if TYPE_CHECKING:
@@ -95,6 +99,12 @@ $$
 """
 
 
+def sealed_tables() -> list[type[models.Model]]:
+    from audit.models import HistoryLink
+
+    return [*history_models(), HistoryLink]
+
+
 def history_seal(*, using: str = DEFAULT_DB_ALIAS, **kwargs: object) -> None:
     """On PostgreSQL, make every history table refuse UPDATE and DELETE (a row trigger), so
     that a record an evaluation rests on cannot be quietly edited, by the ORM or by SQL.
@@ -109,7 +119,7 @@ def history_seal(*, using: str = DEFAULT_DB_ALIAS, **kwargs: object) -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute(APPEND_ONLY_FUNCTION)
-        for model in history_models():
+        for model in sealed_tables():
             table = connection.ops.quote_name(model._meta.db_table)
             cursor.execute(f"DROP TRIGGER IF EXISTS cc112_append_only ON {table}")
             cursor.execute(
@@ -129,3 +139,227 @@ def apply_changes(instance: models.Model, changes: dict[str, object]) -> list[st
             setattr(instance, name, value)
             changed.append(name)
     return changed
+
+
+# --- The hash chain ------------------------------------------------------------------------------
+#
+# Each history row gets a link (audit.HistoryLink): SHA-256 over its table, id, stored columns
+# and the previous link's digest in that table. The triggers above stop UPDATE and DELETE by
+# the application; the chain shows any change made around them (by the tables' owner, a
+# restored backup, SQL run by hand), and ``manage.py verify_history`` names where it breaks.
+
+GENESIS = ""
+# pg_advisory_xact_lock(class, key): this class is the history chain's; the key is the table's.
+CHAIN_LOCK_CLASS = 112_005
+
+
+def _columns(model: type[models.Model]) -> list[str]:
+    return sorted(field.attname for field in model._meta.concrete_fields)
+
+
+def _digest(table: str, row_id: int, previous: str, values: dict[str, Any]) -> str:
+    content = json.dumps(values, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(f"{previous}\n{table}\n{row_id}\n{content}".encode()).hexdigest()
+
+
+def _lock_chain(using: str, table: str) -> None:
+    """Serialise appends to one table's chain until the transaction ends (PostgreSQL; SQLite's
+    IMMEDIATE transactions already let one writer at a time). Without it two transactions
+    would read the same last link, and the second would fail on ``audit_link_linear``."""
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [CHAIN_LOCK_CLASS, table]
+            )
+
+
+def history_link(model: type[models.Model], pks: Iterable[int], *, using: str) -> None:
+    """Seal new rows of one history table, in id order, after its last link.
+
+    1. Take the table's chain lock (held until the writer's transaction ends).
+    2. Read the last digest, and the rows as stored (what ``verify_history`` will read).
+    3. Write one link per row, each on the one before.
+    """
+    from audit.models import HistoryLink
+
+    pks = sorted(pks)
+    if not pks:
+        return
+    table = model._meta.db_table
+    columns = _columns(model)
+    pk_name = model._meta.pk.attname
+    with transaction.atomic(using=using):
+        _lock_chain(using, table)
+        links = HistoryLink.objects.using(using).filter(table=table)
+        previous = links.order_by("-id").values_list("digest", flat=True).first() or GENESIS
+        rows = model._base_manager.using(using).filter(pk__in=pks).order_by("pk")
+        new = []
+        for values in rows.values(*columns):
+            digest = _digest(table, values[pk_name], previous, values)
+            new.append(
+                HistoryLink(
+                    table=table,
+                    row_id=values[pk_name],
+                    columns=",".join(columns),
+                    previous=previous,
+                    digest=digest,
+                )
+            )
+            previous = digest
+        HistoryLink.objects.using(using).bulk_create(new)
+
+
+def _try_lock_chain(using: str, table: str) -> bool:
+    """The chain's lock if free (PostgreSQL): a second sweep (a second beat) skips the table."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_try_advisory_xact_lock(%s, hashtext(%s))", [CHAIN_LOCK_CLASS, table]
+        )
+        return bool(cursor.fetchone()[0])
+
+
+# Rows are sealed by beat (``audit.tasks.seal_history``), not as they are written: a seal on
+# the write path cost four statements a history row and made every writer of a table wait for
+# the others until commit. Writers commit out of id order, so each sweep looks back this many ids
+# below the last seal for rows committed late; a row below that and unsealed was slipped in.
+SEAL_LOOKBACK = 10_000
+
+
+def _last_sealed(using: str, table: str) -> int:
+    from audit.models import HistoryLink
+
+    last = HistoryLink.objects.using(using).filter(table=table).aggregate(last=Max("row_id"))
+    return last["last"] or 0
+
+
+def history_chain_extend(
+    *, using: str = DEFAULT_DB_ALIAS, lookback: int = SEAL_LOOKBACK, batch: int = 5000
+) -> int:
+    """Seal every history table's rows written since the last sweep; the number sealed.
+
+    Idempotent and safe twice at once: each table is sealed under its chain's lock, and a
+    sweep that finds the lock taken leaves that table to the one holding it.
+    """
+    from audit.models import HistoryLink
+
+    sealed = 0
+    for model in history_models():
+        table = model._meta.db_table
+        with transaction.atomic(using=using):
+            if not _try_lock_chain(using, table):
+                continue
+            floor = _last_sealed(using, table) - lookback
+            done = HistoryLink.objects.using(using).filter(table=table, row_id__gt=floor)
+            pks = list(
+                model._base_manager.using(using)
+                .filter(pk__gt=floor)
+                .exclude(pk__in=done.values("row_id"))
+                .order_by("pk")
+                .values_list("pk", flat=True)[:batch]
+            )
+            history_link(model, pks, using=using)
+            sealed += len(pks)
+    return sealed
+
+
+@dataclass(frozen=True)
+class BrokenLink:
+    table: str
+    row_id: int
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.table} row {self.row_id}: {self.problem}"
+
+
+def _verify_table(
+    model: type[models.Model], using: str, batch: int, lookback: int
+) -> BrokenLink | None:
+    from audit.models import HistoryLink
+
+    table = model._meta.db_table
+    pk_name = model._meta.pk.attname
+    expected = GENESIS
+    links = HistoryLink.objects.using(using).filter(table=table).order_by("id")
+    last_id = 0
+    while True:
+        chunk = list(links.filter(id__gt=last_id)[:batch])
+        if not chunk:
+            break
+        last_id = chunk[-1].id
+        by_columns: dict[str, dict[int, dict]] = {}
+        for columns in {link.columns for link in chunk}:
+            ids = [link.row_id for link in chunk if link.columns == columns]
+            try:
+                rows = model._base_manager.using(using).filter(pk__in=ids)
+                found = {row[pk_name]: row for row in rows.values(*columns.split(","))}
+            except Exception as error:  # a sealed column dropped since: say so, do not crash
+                return BrokenLink(table, ids[0], f"sealed columns unreadable ({error})")
+            by_columns[columns] = found
+        for link in chunk:
+            if link.previous != expected:
+                return BrokenLink(table, link.row_id, "link does not follow the one before")
+            values = by_columns[link.columns].get(link.row_id)
+            if values is None:
+                return BrokenLink(table, link.row_id, "row removed")
+            if _digest(table, link.row_id, link.previous, values) != link.digest:
+                return BrokenLink(table, link.row_id, "row changed after it was written")
+            expected = link.digest
+    reach = _last_sealed(using, table) - lookback
+    unsealed = (
+        model._base_manager.using(using)
+        .filter(pk__lte=reach)
+        .exclude(pk__in=HistoryLink.objects.using(using).filter(table=table).values("row_id"))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if unsealed is not None:
+        return BrokenLink(table, unsealed, "row without a link (written around the application)")
+    return None
+
+
+def verify_history(
+    *, using: str = DEFAULT_DB_ALIAS, batch: int = 2000, lookback: int = SEAL_LOOKBACK
+) -> Iterator[BrokenLink]:
+    """The first broken link of each history table's chain (none when all hold). Rows newer than
+    the last seal (less ``lookback`` ids) are not judged: the next sweep seals them."""
+    for model in sorted(history_models(), key=lambda model: model._meta.db_table):
+        broken = _verify_table(model, using, batch, lookback)
+        if broken is not None:
+            yield broken
+
+
+def history_heads(*, using: str = DEFAULT_DB_ALIAS) -> dict[str, str]:
+    """Each table's last digest: written down elsewhere (a report, a ticket), it shows later
+    that the chain was not rebuilt from scratch by someone who could rewrite all of it."""
+    from audit.models import HistoryLink
+
+    heads = {}
+    for model in history_models():
+        table = model._meta.db_table
+        last = HistoryLink.objects.using(using).filter(table=table).order_by("-id").first()
+        heads[table] = last.digest if last else GENESIS
+    return heads
+
+
+def history_chain_genesis(registry: Any, using: str = DEFAULT_DB_ALIAS) -> int:
+    """Link the rows written before the chain existed (its migration, with the migration's
+    own models: the history tables as they are at that point), once, in id order."""
+    from audit.models import HistoryLink
+
+    linked = 0
+    history = [model for model in registry.get_models() if issubclass(model, HistoricalChanges)]
+    for model in history:
+        table = model._meta.db_table
+        done = HistoryLink.objects.using(using).filter(table=table).values("row_id")
+        pks = list(
+            model._base_manager.using(using).exclude(pk__in=done).values_list("pk", flat=True)
+        )
+        history_link(model, pks, using=using)
+        linked += len(pks)
+    return linked

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.templatetags.static import static
 from django.urls import reverse_lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from cc112.envconfig import (
     env_bool,
@@ -126,12 +130,7 @@ AUTHENTICATION_BACKENDS = [
     "cc112.auth.ModelPermissionBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-]
+# AUTH_PASSWORD_VALIDATORS: see "Authentication, sessions and browser security" below.
 LOGIN_URL = "admin:login"
 # unfold's login form has no "next" field: someone who opens the login page itself is sent here
 # (Django's default, /accounts/profile/, does not exist), which sends each person on to their
@@ -165,7 +164,7 @@ STORAGES = {
 # --- Security (production) ---------------------------------------------------------------------
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# SECURE_SSL_REDIRECT and HSTS: see "Authentication, sessions and browser security" below.
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -222,6 +221,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("CC112_WEBHOOK_SWEEP_SECONDS", 30, minimum=1),
         "options": {"expires": 120},
     },
+    # Callers' identities are due at CallerIdentity.released_at + the retention period.
+    "anonymise-callers": {
+        "task": "incidents.tasks.anonymise_callers",
+        "schedule": env_int("CC112_CALLER_RETENTION_SWEEP_SECONDS", 3600, minimum=1),
+        "options": {"expires": 1800},
+    },
     "forget-idempotent-requests": {
         "task": "incidents.tasks.forget_idempotent_requests",
         "schedule": 3600,
@@ -231,6 +236,9 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- cc112 -------------------------------------------------------------------------------------
+# Days after a case closes (or a call that opened no case) that its caller's name and number
+# are kept; then they are anonymised (UU 27/2022). Counts, clocks and figures stay.
+CC112_CALLER_RETENTION_DAYS = env_int("CC112_CALLER_RETENTION_DAYS", 365, minimum=1)
 # Short code of the city, used in case references: 112-AMB-2025-000123.
 CC112_CITY_CODE = env_str("CC112_CITY_CODE", "AMB").upper()
 if not CC112_CITY_CODE.isalnum() or len(CC112_CITY_CODE) > 8:
@@ -375,6 +383,23 @@ UNFOLD = {
                 ],
             },
             {
+                "title": _("Personal data"),
+                "items": [
+                    {
+                        "title": _("Access log"),
+                        "icon": "policy",
+                        "link": reverse_lazy("admin:incidents_personal_data_log"),
+                        "permission": "incidents.personal_data.may_open_personal_data",
+                    },
+                    {
+                        "title": _("Data-subject requests"),
+                        "icon": "person_search",
+                        "link": reverse_lazy("admin:incidents_subject_requests"),
+                        "permission": "incidents.personal_data.may_open_personal_data",
+                    },
+                ],
+            },
+            {
                 "title": _("Service levels"),
                 "items": [
                     {
@@ -503,11 +528,32 @@ UNFOLD = {
     },
 }
 
+# === Operations: logs, metrics, health, degraded modes (README "Operations") ====================
+# Kept in one block, after everything it adjusts.
+
+# Logs: JSON lines in production (one object a line, with the request id), plain lines for people
+# under DEBUG (`make run`). CC112_LOG_FORMAT=json|text overrides.
+CC112_LOG_FORMAT = env_str("CC112_LOG_FORMAT", "text" if DEBUG else "json")
+if CC112_LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured("CC112_LOG_FORMAT must be json or text.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "request_id": {"()": "cc112.logs.RequestIdFilter"},
+        "redact": {"()": "cc112.logs.RedactingFilter"},
+    },
+    "formatters": {
+        "json": {"()": "cc112.logs.JsonLines"},
+        "text": {"()": "cc112.logs.PlainLines"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": CC112_LOG_FORMAT,
+            "filters": ["request_id", "redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         # The audit line of cc112.access says who was refused what; Django's own 4xx warning
@@ -522,3 +568,207 @@ LOGGING = {
         },
     },
 }
+
+# --- Authentication, sessions and browser security (issue 16; README "Security") ------------
+# Kept in one block: it extends the lists above rather than rewriting them.
+INSTALLED_APPS += [
+    "axes",  # lockout per account and per address; its admin and commands unlock
+    "django_otp",
+    "django_otp.plugins.otp_totp",  # authenticator apps (TOTP, RFC 6238)
+    "django_otp.plugins.otp_static",  # one-time recovery codes
+    "csp",
+]
+_auth_at = MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware")
+MIDDLEWARE[_auth_at + 1 : _auth_at + 1] = [
+    "django_otp.middleware.OTPMiddleware",
+    # After OTP (it reads is_verified()) and before any view: idle/absolute expiry, then MFA.
+    "cc112.middleware.SessionLifetimeMiddleware",
+    "cc112.middleware.SecondFactorMiddleware",
+]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "csp.middleware.CSPMiddleware",
+)
+# Last, as its documentation asks: it turns a lockout raised in a view into the lockout page.
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("csp.context_processors.nonce")
+
+# django-axes' backend first: it refuses a locked-out account or address before any password is
+# checked (it needs the request, so every login goes through a form that passes it).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", *AUTHENTICATION_BACKENDS]
+AXES_FAILURE_LIMIT = env_int("CC112_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = env_int("CC112_LOGIN_COOLOFF_MINUTES", 15, minimum=1) / 60  # hours
+# Either limit locks: one account from anywhere, or one address trying many accounts. A centre
+# whose consoles share one address behind NAT sets CC112_LOCKOUT_BY_ADDRESS=false (README).
+AXES_LOCKOUT_PARAMETERS = (
+    ["username", "ip_address"] if env_bool("CC112_LOCKOUT_BY_ADDRESS", True) else ["username"]
+)
+AXES_RESET_ON_SUCCESS = True
+# Unlocked with `manage.py axes_reset_username NAME` / `axes_reset_ip ADDRESS` (README
+# "Security"); axes' admin pages would need every persona's rights walked in the privacy matrix.
+AXES_ENABLE_ADMIN = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # axes' access log keeps failures as well as logins
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_USERNAME_FORM_FIELD = "username"
+if env_bool("BEHIND_TLS_PROXY", False):
+    # The address axes counts is the client's, as the proxy in front appended it.
+    AXES_CLIENT_IP_CALLABLE = "cc112.auth.client_address"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env_int("CC112_PASSWORD_MIN_LENGTH", 12, minimum=12)},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# A second factor is required of supervisors, the coordinator, administrators and whoever manages
+# partner systems (cc112.auth.second_factor_required); the test settings turn this off for the
+# suite's force_login()s and the security tests turn it back on.
+CC112_MFA_ENFORCED = env_bool("CC112_MFA_ENFORCED", True)
+OTP_TOTP_ISSUER = env_str("CC112_OTP_ISSUER", "cc112")
+OTP_TOTP_THROTTLE_FACTOR = 1  # django-otp doubles the wait after each wrong code
+CC112_RECOVERY_CODES = 10
+
+# Sessions: a shift is 7 hours; an operator is never logged out mid-call. The idle timeout counts
+# time without any request (the board's and call screen's polling count: see README "Security"),
+# the absolute lifetime time since the login.
+CC112_SESSION_IDLE_MINUTES = env_int("CC112_SESSION_IDLE_MINUTES", 60, minimum=1)
+CC112_SESSION_ABSOLUTE_HOURS = env_int("CC112_SESSION_ABSOLUTE_HOURS", 12, minimum=1)
+SESSION_COOKIE_AGE = CC112_SESSION_ABSOLUTE_HOURS * 3600
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = False  # the portal's scripts read it for their POSTs
+
+# HTTPS in production: redirect, HSTS, secure cookies (SECURE_COOKIES above).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+if not SECURE_HSTS_PRELOAD:
+    # Preloading commits the whole domain (every subdomain, for months, in every browser): the
+    # centre's domain owner decides it, so `check --deploy` does not ask for it by default.
+    SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "security.W021"]
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp). Scripts: our own files and nonced inline scripts, no
+# 'unsafe-inline'. 'unsafe-eval' stays: unfold's Alpine.js evaluates its x-data/x-on attributes
+# with Function(). Styles keep 'unsafe-inline': unfold's templates and Alpine write style=
+# attributes, and the API docs inject <style> elements.
+# The map's tiles come from the tile server's origin ("{s}." subdomains as a wildcard).
+_tile_origin = "/".join(CC112_MAP_TILE_URL.split("/")[:3]).replace("{s}.", "*.")
+
+# Each person's own second factor, in the account menu (top right) beside the password.
+UNFOLD["ACCOUNT"] = {
+    "navigation": [
+        {"title": _("Change password"), "link": reverse_lazy("admin:password_change")},
+        {"title": _("Two-step login"), "link": reverse_lazy("admin:mfa")},
+    ]
+}
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE, "'unsafe-eval'"],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:", "blob:", *([_tile_origin] if _tile_origin else [])],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "worker-src": [SELF, "blob:"],
+    }
+}
+
+# --- Operations (issue 17; README "Operations") ---
+# With JSON logs, workers and beat keep Django's handler (JSON, request id) instead of Celery's
+# own format; with text logs Celery formats its lines as it always has.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = CC112_LOG_FORMAT == "text"
+
+# The request id first (every line of the request carries it), then the timing of the whole
+# answer; then health, answered before host checks, redirects and sessions (cc112/health.py).
+MIDDLEWARE = [
+    "cc112.logs.RequestIdMiddleware",
+    "cc112.metrics.RequestMetricsMiddleware",
+    "cc112.health.HealthMiddleware",
+    *MIDDLEWARE,
+]
+
+# /metrics answers a scraper that sends "Authorization: Bearer <CC112_METRICS_TOKEN>" or comes
+# from one of CC112_METRICS_ALLOWED_IPS (addresses or networks); everyone else gets a 404.
+CC112_METRICS_TOKEN = env_str("CC112_METRICS_TOKEN", "")
+CC112_METRICS_ALLOWED_NETWORKS = []
+for _network in env_list("CC112_METRICS_ALLOWED_IPS", []):
+    try:
+        CC112_METRICS_ALLOWED_NETWORKS.append(ipaddress.ip_network(_network, strict=False))
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"CC112_METRICS_ALLOWED_IPS: {_network!r} is not an address or network."
+        ) from None
+
+# The cache fails open (cc112/cache.py): Redis down reads as a miss, so the portal and the API
+# keep answering; short timeouts, no retries (the breaker pauses instead).
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "cc112.cache.FailOpenRedisCache"
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {"socket_connect_timeout": 0.3, "socket_timeout": 0.5, "retry": Retry(NoBackoff(), 0)}
+    )
+
+# The broker never holds a web request for long: publishing connects with a short timeout (and
+# cc112.queue retries once); the outbox sweeps send whatever was not published.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
+# No task runs longer than this (the longest: an email batch to a hung mail server, each message
+# bounded by EMAIL_TIMEOUT; the sweep hands its backlog on after 20 s); the hard limit ends it.
+CELERY_TASK_TIME_LIMIT = env_int("CC112_TASK_TIME_LIMIT", 300, minimum=30)
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # A message not acknowledged within this long goes to another worker: twice the longest
+        # task, so a slow task is never run twice, while a worker killed outright (late
+        # acknowledgement) has its message redelivered in ten minutes at most; the outbox
+        # sweeps do not wait that long for deliveries.
+        "visibility_timeout": 2 * CELERY_TASK_TIME_LIMIT,
+        "socket_connect_timeout": 1,
+        "socket_timeout": 5,
+        "socket_keepalive": True,
+        "health_check_interval": 25,
+    }
+
+# Webhook deliveries whose worker died (left "sending") go back out within a minute: claims older
+# than agencies.webhooks.STALE_CLAIM (45 s) are released every 10 s (sla.tasks).
+CC112_STALE_CLAIM_SWEEP_SECONDS = env_int("CC112_STALE_CLAIM_SWEEP_SECONDS", 10, minimum=1)
+CELERY_BEAT_SCHEDULE["release-stale-claims"] = {
+    "task": "sla.tasks.release_stale_claims",
+    "schedule": CC112_STALE_CLAIM_SWEEP_SECONDS,
+    "options": {"expires": 30},
+}
+# --- Hardening: input at the door, secrets at rest, the owner of the tables (issue 16) --------
+# A NUL in a path, query or form is refused (400) before any view: see cc112/request_input.py.
+# After LocaleMiddleware, so the refusal speaks the visitor's language.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.locale.LocaleMiddleware") + 1,
+    "cc112.request_input.RefuseNulMiddleware",
+)
+# The history's hash chain (audit.HistoryLink, cc112/history.py, `manage.py verify_history`):
+# rows are sealed by beat within this many seconds of being written.
+INSTALLED_APPS += ["audit"]
+CELERY_BEAT_SCHEDULE["seal-history"] = {
+    "task": "audit.tasks.seal_history",
+    "schedule": env_int("CC112_HISTORY_SEAL_SECONDS", 10, minimum=1),
+    "options": {"expires": 60},
+}
+# The role that owns the tables and runs `migrate` (cc112/db_roles.py). The app connects as
+# DATABASE_URL's role, which does not own them: it cannot TRUNCATE the history, disable its
+# triggers or switch replication mode off them. Unset: migrate runs as DATABASE_URL's role.
+CC112_DATABASE_OWNER = (
+    env_database("DATABASE_OWNER_URL", "") if env_str("DATABASE_OWNER_URL", "") else None
+)
+# Secrets at rest (webhook signing secrets, cc112/field_crypto.py): Fernet keys, comma-separated,
+# the first encrypting. Unset: one derived from SECRET_KEY (then changing SECRET_KEY loses them).
+from cc112.field_keys import derived_key  # noqa: E402
+
+CC112_FIELD_KEYS = env_list("CC112_FIELD_KEY", []) or [derived_key(SECRET_KEY)]

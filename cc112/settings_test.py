@@ -21,4 +21,8 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SECURE_COOKIES = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+SECURE_SSL_REDIRECT = False  # the test client and live server speak plain HTTP
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+# The suite logs people in with force_login(), which gives no second factor: the security tests
+# (tests/cc112/test_security_auth.py) turn enforcement back on; production keeps it on.
+CC112_MFA_ENFORCED = False

@@ -448,9 +448,7 @@ def inbox_rows(user: Any) -> dict[str, Any]:
     shown = list(
         _with_acknowledge_clock(
             dispatches.select_related("incident__category")
-            .defer(
-                "incident__caller_name", "incident__caller_phone", "incident__category__examples"
-            )
+            .defer("incident__category__examples")
             .annotate(waiting=pending_first)
         ).order_by("-waiting", "-dispatched_at", "-pk")[:INBOX_LIMIT]
     )

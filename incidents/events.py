@@ -18,11 +18,13 @@ from django.utils import timezone
 from agencies.models import WebhookEvent
 from agencies.webhooks import (
     Occurrence,
+    Subscriber,
     utc_iso,
     webhook_subscribers,
-    webhooks_emit,
+    webhook_subscriptions,
     webhooks_emit_occurrences,
 )
+from cc112.reads import read_once
 from incidents.models import Dispatch, Incident, IncidentGroupObjectPermission
 from incidents.pulse import pulse_bump
 from incidents.querysets import _view_incident_permission
@@ -110,6 +112,12 @@ def cases_seen_by_groups(
     )
 
 
+def _subscribers(event: str) -> list[Subscriber]:
+    """``webhook_subscribers``, with the subscriptions read once inside ``reads_shared()`` (the
+    call screen's submit tells incident.updated and dispatch.created)."""
+    return webhook_subscribers(event, read_once("webhook-subscriptions", webhook_subscriptions))
+
+
 # --- Called by the case services -----------------------------------------------------------------
 
 
@@ -117,7 +125,7 @@ def emit_dispatches_created(dispatches: list[Dispatch]) -> None:
     """dispatch.created for each new dispatch, to its agency and the centre; the board and
     those agencies' inboxes change."""
     pulse_bump(agencies=[dispatch.agency_id for dispatch in dispatches])
-    subscribers = webhook_subscribers(WebhookEvent.DISPATCH_CREATED)
+    subscribers = _subscribers(WebhookEvent.DISPATCH_CREATED)
     if not subscribers or not dispatches:
         return
     occurrences = [
@@ -132,13 +140,19 @@ def emit_dispatches_created(dispatches: list[Dispatch]) -> None:
     webhooks_emit_occurrences(WebhookEvent.DISPATCH_CREATED, occurrences, subscribers=subscribers)
 
 
-def emit_case_changed(incident: Incident, *, closed: bool = False) -> None:
+def emit_case_changed(
+    incident: Incident, *, closed: bool = False, agencies: Iterable[int] | None = None
+) -> None:
     """incident.closed when the case was just closed, incident.updated for any other change
     (its status, or a correction of its details). The board changes, and so do the inboxes
-    of the agencies still working on the case."""
-    pulse_bump(agencies=incident.dispatches.open().values_list("agency_id", flat=True))
+    of the agencies still working on the case (``agencies``, when the caller has them)."""
+    if agencies is None:
+        agencies = incident.dispatches.open().values_list("agency_id", flat=True)
+    pulse_bump(agencies=agencies)
     event = WebhookEvent.INCIDENT_CLOSED if closed else WebhookEvent.INCIDENT_UPDATED
-    webhooks_emit(event, incident=incident)
+    subscribers = _subscribers(event)
+    if subscribers:
+        webhooks_emit_occurrences(event, [occurrence_of(event, incident)], subscribers=subscribers)
 
 
 def emit_case_opened(incident: Incident) -> None:

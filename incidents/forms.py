@@ -14,11 +14,12 @@ from unfold.widgets import (
     UnfoldAdminSelectWidget,
     UnfoldAdminSplitDateTimeWidget,
     UnfoldAdminTextareaWidget,
+    UnfoldAdminTextInputWidget,
 )
 
 from agencies.models import Agency
 from cc112.admin_errors import ServiceModelForm
-from incidents.models import Call, CallOutcome, Category, Incident, Priority
+from incidents.models import Call, CallerIdentity, CallOutcome, Category, Incident, Priority
 from incidents.services import call_record, incident_create, incident_update
 from incidents.services.intake import CORRECTABLE_FIELDS
 
@@ -43,6 +44,17 @@ def _text_field(label: str, *, required: bool, help_text: str = "") -> forms.Cha
     )
 
 
+def _identity_field(name: str) -> forms.CharField:
+    """The caller's name or number: kept in ``CallerIdentity``, not on the audited case."""
+    field = CallerIdentity._meta.get_field(name)
+    return forms.CharField(
+        label=capfirst(field.verbose_name),
+        max_length=field.max_length,
+        required=False,
+        widget=UnfoldAdminTextInputWidget,
+    )
+
+
 # --- Cases ---------------------------------------------------------------------------------------
 
 INCIDENT_CREATE_FIELDS = (
@@ -64,6 +76,9 @@ INCIDENT_CREATE_FIELDS = (
 
 class IncidentCreateForm(ServiceModelForm):
     """A new case from a call, saved by ``incident_create``."""
+
+    caller_name = _identity_field("name")
+    caller_phone = _identity_field("phone")
 
     priority = forms.TypedChoiceField(
         label=capfirst(Incident._meta.get_field("priority").verbose_name),
@@ -96,12 +111,18 @@ class IncidentCreateForm(ServiceModelForm):
 class IncidentUpdateForm(ServiceModelForm):
     """Corrections to a case, saved by ``incident_update`` with only the fields that changed."""
 
+    caller_name = _identity_field("name")
+    caller_phone = _identity_field("phone")
+
     class Meta:
         model = Incident
         fields = sorted(CORRECTABLE_FIELDS)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        for name in ("caller_name", "caller_phone"):
+            if name in self.fields:
+                self.initial.setdefault(name, getattr(self.instance, name))
         if "category" in self.fields:
             # A case keeps a category that has since been retired until someone corrects it.
             self.fields["category"].queryset = Category.objects.filter(
@@ -140,6 +161,12 @@ class CallRecordForm(ServiceModelForm):
         label=capfirst(Call._meta.get_field("ended_at").verbose_name),
         required=False,
         widget=UnfoldAdminSplitDateTimeWidget,
+    )
+    callback_number = forms.CharField(
+        label=_("callback number"),
+        max_length=24,
+        required=False,
+        widget=UnfoldAdminTextInputWidget,
     )
 
     class Meta:

@@ -21,6 +21,7 @@ from incidents.querysets import (
     DispatchQuerySet,
     IncidentQuerySet,
     NoteQuerySet,
+    PersonalDataQuerySet,
     ShareQuerySet,
 )
 
@@ -231,6 +232,52 @@ class CallOutcome(models.TextChoices):
     ATTACHED = "attached", _("Repeat call on an open case")
 
 
+class CallerIdentity(models.Model):
+    """Who called: a name and a number, kept apart from the audited case and call.
+
+    Deliberately not history-tracked: the case's and call's histories hold only this row's id,
+    so anonymising it when the retention period ends (``callers_anonymise_due``) blanks the
+    identity everywhere without rewriting a single history record.
+    """
+
+    name = models.CharField(_("caller name"), max_length=120, blank=True)
+    phone = models.CharField(
+        _("caller phone"), max_length=24, blank=True, validators=[phone_validator]
+    )
+    # The number as one key however it was typed (incidents.phones.caller_key): the caller's
+    # history on the call screen is looked up by it; blanked with the number.
+    key = models.CharField(max_length=20, blank=True, editable=False)
+    # Whether a number was given: the figures (calls with a callback number) count it, and it
+    # outlives the number itself.
+    had_phone = models.BooleanField(default=False, editable=False)
+    # When the identity stopped being needed (its case closed or cancelled, a call that opened
+    # no case answered); the retention period counts from it. Null while its case is open.
+    released_at = models.DateTimeField(null=True, blank=True, editable=False)
+    anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("caller identity")
+        verbose_name_plural = _("caller identities")
+        indexes = [
+            # The call screen's caller history: a range of keys as the number is typed.
+            models.Index(fields=["key"], condition=~Q(key=""), name="caller_identity_key"),
+            # The retention sweep: identities released long enough ago, not yet anonymised.
+            models.Index(
+                fields=["released_at"],
+                condition=Q(anonymised_at__isnull=True, released_at__isnull=False),
+                name="caller_identity_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk}"
+
+    @property
+    def is_anonymised(self) -> bool:
+        return self.anonymised_at is not None
+
+
 class Call(models.Model):
     """Every answered call, whatever it turned out to be. Most calls never become cases."""
 
@@ -242,12 +289,17 @@ class Call(models.Model):
     )
     answered_at = models.DateTimeField(_("answered at"), db_index=True)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
-    callback_number = models.CharField(
-        _("callback number"), max_length=24, blank=True, validators=[phone_validator]
+    # The callback number, in a table of its own (see ``CallerIdentity``); a call of a case
+    # shares its case's.
+    caller = models.ForeignKey(
+        CallerIdentity,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="calls",
+        editable=False,
+        verbose_name=_("caller"),
     )
-    # The number as one key however it was typed (incidents.phones.caller_key): the caller's
-    # history is looked up by it.
-    caller_key = models.CharField(max_length=20, blank=True, editable=False)
     outcome = models.CharField(_("outcome"), max_length=20, choices=CallOutcome.choices)
     attached_to = models.ForeignKey(
         "Incident",
@@ -276,13 +328,6 @@ class Call(models.Model):
                 include=["outcome"],
                 name="call_operator_answered",
             ),
-            # A caller's history as their number is typed: a range of keys, newest first.
-            models.Index(
-                fields=["caller_key", "answered_at"],
-                include=["outcome"],
-                condition=~Q(caller_key=""),
-                name="call_caller_answered",
-            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -295,6 +340,10 @@ class Call(models.Model):
         return (
             f"{self.get_outcome_display()} — {timezone.localtime(self.answered_at):%d-%m-%Y %H:%M}"
         )
+
+    @property
+    def callback_number(self) -> str:
+        return self.caller.phone if self.caller_id else ""
 
 
 class IncidentStatus(models.TextChoices):
@@ -332,9 +381,16 @@ class Incident(models.Model):
     channel = models.CharField(
         _("channel"), max_length=20, choices=Channel.choices, default=Channel.PHONE
     )
-    caller_name = models.CharField(_("caller name"), max_length=120, blank=True)
-    caller_phone = models.CharField(
-        _("caller phone"), max_length=24, blank=True, validators=[phone_validator]
+    # Who called, in a table of its own (see ``CallerIdentity``): read as ``caller_name`` and
+    # ``caller_phone``, written by the intake services.
+    caller = models.ForeignKey(
+        CallerIdentity,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        editable=False,
+        verbose_name=_("caller"),
     )
     location_text = models.CharField(_("location"), max_length=255)
     kecamatan = models.CharField(_("kecamatan"), max_length=80, blank=True, db_index=True)
@@ -435,6 +491,14 @@ class Incident(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status not in (IncidentStatus.CLOSED, IncidentStatus.CANCELLED)
+
+    @property
+    def caller_name(self) -> str:
+        return self.caller.name if self.caller_id else ""
+
+    @property
+    def caller_phone(self) -> str:
+        return self.caller.phone if self.caller_id else ""
 
 
 class DispatchStatus(models.TextChoices):
@@ -725,3 +789,89 @@ class IdempotentRequest(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class AccessChannel(models.TextChoices):
+    CASE_PAGE = "case_page", _("Portal: case or call page")
+    CALL_SCREEN = "call_screen", _("Call screen: caller history")
+    API = "api", _("Partner API")
+
+
+class PersonalDataAccess(models.Model):
+    """One reading of a caller's full name and number: who, when, where from, which case.
+
+    Append-only; it names the identity by id, so it holds nothing of the caller itself and
+    outlives the identity's anonymisation.
+    """
+
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    agency = models.ForeignKey(
+        Agency,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("agency"),
+    )
+    channel = models.CharField(_("where"), max_length=20, choices=AccessChannel.choices)
+    identity = models.ForeignKey(
+        CallerIdentity,
+        on_delete=models.PROTECT,
+        related_name="accesses",
+        verbose_name=_("caller"),
+    )
+    incident = models.ForeignKey(
+        Incident,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("case"),
+    )
+
+    objects = PersonalDataQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("personal data access")
+        verbose_name_plural = _("personal data accesses")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.channel} {self.at:%Y-%m-%d %H:%M}"
+
+
+class SubjectRequest(models.Model):
+    """A data-subject request answered (UU 27/2022): everything held about one number.
+
+    Keeps the number masked (its last digits) and what was found, not the number itself.
+    """
+
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("data protection officer"),
+    )
+    masked_number = models.CharField(_("number"), max_length=24)
+    reason = models.CharField(_("request reference"), max_length=200, blank=True)
+    export_format = models.CharField(_("format"), max_length=8)
+    identities = models.PositiveIntegerField(_("identities found"), default=0)
+    calls = models.PositiveIntegerField(_("calls found"), default=0)
+    cases = models.PositiveIntegerField(_("cases found"), default=0)
+
+    objects = PersonalDataQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("data-subject request")
+        verbose_name_plural = _("data-subject requests")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.masked_number} {self.at:%Y-%m-%d}"

@@ -51,3 +51,16 @@ def typed_prefix(number: str) -> str:
     if digits.startswith("0"):
         return "62" + digits[1:]
     return digits
+
+
+def mask_phone(number: str) -> str:
+    """The number as lists show it: its last four digits only (•••• 4321); '' when none."""
+    digits = re.sub(r"\D", "", number or "")
+    if not digits:
+        return ""
+    return "•••• " + digits[-4:]
+
+
+def mask_name(name: str) -> str:
+    """A name as lists show it: each word's first letter (Y. L.); '' when none."""
+    return " ".join(word[0] + "." for word in (name or "").split())

@@ -9,11 +9,18 @@ Row locks: a marker's row is held from its bump to the commit, so writers queue 
 long. Services bump as their last step (after their clocks and rows), and every bump takes the
 centre's row first: whoever holds an agency's row already holds the centre's, so two writers
 never wait on each other's rows in opposite order.
+
+A service whose steps each bump (the call screen's submit: the case opened, its status moved,
+its dispatches created) runs them in ``pulse_batch()``: each marker moves once, at the block's
+end, in one statement. A page sees a new version for the change all the same; the rows are
+locked for less time, and the submit writes a few statements fewer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.db import connection
 from django.utils import timezone
@@ -27,26 +34,56 @@ def agency_key(agency_id: int) -> str:
     return f"agency-{agency_id}"
 
 
-def pulse_bump(*, agencies: Iterable[int | None] = ()) -> None:
-    """Move the centre's marker and each of these agencies' (ids; None is ignored).
+# The markers bumped inside the current pulse_batch() (None outside one).
+_batched: ContextVar[set[str] | None] = ContextVar("cc112_pulse_batch", default=None)
 
-    ``INSERT ... ON CONFLICT DO UPDATE`` (PostgreSQL, SQLite ≥ 3.24): a marker's row is made by
-    its first change, with no read before the write and no race between two first changes.
+
+@contextmanager
+def pulse_batch() -> Iterator[None]:
+    """Bumps inside the block move each marker once, when the block ends without an error
+    (still inside the transaction); a nested block joins the outer one."""
+    if _batched.get() is not None:
+        yield
+        return
+    keys: set[str] = set()
+    token = _batched.set(keys)
+    try:
+        yield
+    finally:
+        _batched.reset(token)
+    if keys:
+        _bump([CENTRE, *sorted(keys - {CENTRE})])
+
+
+def pulse_bump(*, agencies: Iterable[int | None] = ()) -> None:
+    """Move the centre's marker and each of these agencies' (ids; None is ignored); inside a
+    ``pulse_batch()``, at its end."""
+    keys = {agency_key(a) for a in agencies if a is not None}
+    batched = _batched.get()
+    if batched is not None:
+        batched |= {CENTRE, *keys}
+        return
+    _bump([CENTRE, *sorted(keys)])
+
+
+def _bump(keys: list[str]) -> None:
+    """``INSERT ... ON CONFLICT DO UPDATE`` (PostgreSQL, SQLite ≥ 3.24): a marker's row is made
+    by its first change, with no read before the write and no race between two first changes.
+
+    One statement; its rows are written in the order given, the centre's first: the lock order
+    the module's doc explains.
     """
-    keys = [CENTRE, *sorted({agency_key(a) for a in agencies if a is not None})]
     quote = connection.ops.quote_name
     table, version = quote(Pulse._meta.db_table), quote("version")
+    rows = ", ".join(["(%s, 1, %s)"] * len(keys))
     sql = (
-        f"INSERT INTO {table} ({quote('key')}, {version}, {quote('changed_at')})"
-        " VALUES (%s, 1, %s)"
+        f"INSERT INTO {table} ({quote('key')}, {version}, {quote('changed_at')}) VALUES {rows}"
         f" ON CONFLICT ({quote('key')}) DO UPDATE SET {version} = {table}.{version} + 1,"
         f" {quote('changed_at')} = excluded.{quote('changed_at')}"
     )
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
-        # One statement per row, the centre's first: the lock order the module's doc explains.
-        for key in keys:
-            cursor.execute(sql, [key, now])
+        cursor.execute(sql, [value for key in keys for value in (key, now)])
 
 
 def pulse_version(key: str) -> int:

@@ -14,6 +14,7 @@ from django.db.models import (
     IntegerField,
     Model,
     Q,
+    QuerySet,
     Subquery,
     Value,
     When,
@@ -251,3 +252,13 @@ class ShareQuerySet(AuditedQuerySet):
         if acts_for_centre(user):
             return self.all()
         return self.none()
+
+
+class PersonalDataQuerySet(QuerySet):
+    """The log of readings of callers' identities and the data-subject requests: the data
+    protection officer's (and administrators'); nobody else's, not even an agency's own."""
+
+    def visible_to(self, user: User) -> PersonalDataQuerySet:
+        from agencies.access import may_protect_data
+
+        return self.all() if may_protect_data(user) else self.none()

@@ -24,3 +24,14 @@ def forget_idempotent_requests() -> int:
     from cc112.api.idempotency import idempotent_requests_forget
 
     return idempotent_requests_forget()
+
+
+@shared_task(ignore_result=True)
+def anonymise_callers() -> int:
+    """Anonymise callers' identities whose retention period has ended (beat runs it hourly).
+
+    Safe to run twice or side by side: an identity is claimed by ``anonymised_at`` still being
+    empty, so a second run finds nothing. No retry: the next beat tick is the retry."""
+    from incidents.services.privacy import callers_anonymise_due
+
+    return callers_anonymise_due()

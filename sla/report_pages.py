@@ -10,7 +10,7 @@ Who sees what (a page outside one's scope answers 404, like a missing one):
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django import forms
@@ -54,6 +54,12 @@ from sla.scorecards import Period, agency_report, operator_scorecard
 from sla.services.breaches import EXPLAIN_WITHIN, answers_for, unexplained_breaches
 
 LONGEST_PERIOD = timedelta(days=400)
+# The days a report may cover: from well before any 112 centre kept cases here, to a year
+# ahead. Beyond them a date is a mistake or a probe, and near the calendar's ends the period's
+# bounds (the day after the last, the previous period before the first) overflow Python's
+# dates: year 9999 and year 1 were a 500, with or without ``format=xlsx``.
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_AHEAD = timedelta(days=366)
 DAY = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
@@ -62,6 +68,24 @@ class PeriodForm(forms.Form):
         label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"})
     )
     end = forms.DateField(label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def _clean_day(self, name: str) -> date:
+        day = self.cleaned_data[name]
+        latest = timezone.localdate() + LATEST_AHEAD
+        if not EARLIEST_DAY <= day <= latest:
+            raise ValidationError(
+                _("Choose a day from %(earliest)s to %(latest)s.")
+                % {"earliest": EARLIEST_DAY.isoformat(), "latest": latest.isoformat()},
+                code="out_of_range",
+            )
+        return day
+
+    def clean_start(self) -> date:
+        return self._clean_day("start")
+
+    def clean_end(self) -> date:
+        return self._clean_day("end")
+
     shift = forms.ChoiceField(label=gettext_lazy("Shift"), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

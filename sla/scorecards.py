@@ -85,7 +85,7 @@ def _figures(period: Period, operator_id: int | None) -> dict[str, Any]:
                 "id", filter=Q(latitude__isnull=False, longitude__isnull=False) | ~Q(kecamatan="")
             ),
             with_category=Count("id", filter=Q(category__isnull=False)),
-            with_callback=Count("id", filter=~Q(caller_phone="")),
+            with_callback=Count("id", filter=Q(caller__had_phone=True)),
         )
     )
     corrected = (

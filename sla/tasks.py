@@ -70,3 +70,19 @@ def sweep_outbox() -> int:
     if ids:
         enqueue(deliver_notifications, ids)
     return len(ids)
+
+
+@shared_task(ignore_result=True)
+def release_stale_claims() -> int:
+    """Webhook deliveries left ``sending`` by a worker that died (killed, or its database
+    connection cut) go out again at once, within a minute of the claim (beat, every 10 s)."""
+    from agencies.tasks import deliver_webhook
+    from agencies.webhooks import webhook_claims_release
+
+    released = webhook_claims_release()
+    for delivery_id in released:
+        if not enqueue(deliver_webhook, delivery_id):
+            break  # the broker is down: they are pending, the webhook sweep sends them
+    if released:
+        logger.warning("%d webhook deliveries of a stopped worker sent again", len(released))
+    return len(released)

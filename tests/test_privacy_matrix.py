@@ -53,6 +53,7 @@ from agencies.webhooks import webhook_subscribe, webhooks_emit
 from incidents.models import (
     Area,
     Call,
+    CallerIdentity,
     Category,
     Dispatch,
     Incident,
@@ -60,6 +61,7 @@ from incidents.models import (
     IncidentUserObjectPermission,
     Note,
     Share,
+    SubjectRequest,
 )
 from incidents.services import (
     areas_load,
@@ -831,8 +833,10 @@ def _incident_changelist(c: Ctx, name: str) -> list[Target]:
             check=rows(other_row),
         ),
         Target(
-            "filter_other_agencys_phone",
-            query(name, caller_phone=other.incident.caller_phone),
+            # The caller is no column of the case any more (CallerIdentity): searched, not
+            # filtered by, and found only on cases the persona sees.
+            "search_other_agencys_phone",
+            query(name, q=other.incident.caller_phone),
             ok,
             check=rows(other_row),
         ),
@@ -1612,6 +1616,9 @@ REGISTRY: dict[str, Builder] = {
     "admin:logout": _logout,
     "admin:password_change": page("form", staff(OK)),
     "admin:password_change_done": page("done", staff(OK)),
+    # Each person's own second factor (cc112.mfa): nobody reaches another's.
+    "admin:mfa": page("own", staff(OK), post={}),
+    "admin:mfa_totp": page("own", staff(OK), post={"otp_token": "000000"}),
     "admin:autocomplete": _autocomplete,
     "admin:jsi18n": page("catalog", staff(OK)),
     "admin:search": _sidebar_search,
@@ -1922,7 +1929,9 @@ AUDITED = (
     OfficeDay,
     Evaluation,
 )
-COUNTED = (Clock, Escalation, Notification)  # written by the services alone, without history
+# Written by the services alone, without history. Not the log of readings of callers'
+# identities (PersonalDataAccess): opening a case page writes to it, by design.
+COUNTED = (Clock, Escalation, Notification, SubjectRequest, CallerIdentity)
 OWN_READS = "own notifications read"  # opening one's own notification reads it
 
 
@@ -2301,6 +2310,15 @@ _WEBHOOK_PAGES: dict[str, Builder] = {
 }
 REGISTRY |= _WEBHOOK_PAGES
 
+# --- Operations: health for balancers (states only, for anyone), metrics for the scraper only ----
+
+REGISTRY |= {
+    "health_live": lambda c, name: [Target("poll", reverse(name), OK)],
+    "health_ready": lambda c, name: [Target("poll", reverse(name), OK)],
+    # Without the scraper's token or address, as if there were no such page.
+    "metrics": lambda c, name: [Target("scrape", reverse(name), NOT_FOUND)],
+}
+
 
 # --- The evaluation meeting's pages (sla/report_pages.py) ----------------------------------------
 
@@ -2471,7 +2489,26 @@ def _pulse(c: Ctx, name: str) -> list[Target]:
     ]
 
 
+def _personal_data(c: Ctx, name: str) -> list[Target]:
+    """The data protection officer's pages: the log of who read callers' identities (and its
+    CSV) and data-subject requests. None of these personas is that officer: the centre's own
+    staff and every agency get 404, so no agency reaches any caller through them, its own or
+    another's; a request for another agency's caller's number writes nothing."""
+    expect = by_role(centre=NOT_FOUND, agency=NOT_FOUND)(c)
+    health_case = c.data.cases["health_only"].incident
+    if name == "admin:incidents_personal_data_log":
+        return [
+            Target("log", reverse(name), expect),
+            Target("csv", query(name, format="csv"), expect),
+            Target("by_case", query(name, case=health_case.reference, format="csv"), expect),
+        ]
+    form = {"number": health_case.caller_phone, "reason": "x", "export_format": "json"}
+    return [Target("requests", reverse(name), expect, post=form)]
+
+
 REGISTRY |= {
+    "admin:incidents_personal_data_log": _personal_data,
+    "admin:incidents_subject_requests": _personal_data,
     "admin:incidents_board": page("board", by_role(centre=OK, agency=NOT_FOUND)),
     "admin:incidents_board_rows": _board_rows,
     "admin:incidents_inbox": page("inbox", by_role(centre=NOT_FOUND, agency=OK)),

@@ -2,37 +2,62 @@
 
 from __future__ import annotations
 
-from django.core.cache import cache
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
-from agencies.access import membership_of, remember_membership
-from agencies.models import ApiKey
-from agencies.services import API_KEY_KNOWN_FOR_SECONDS, api_key_cache_key, api_key_mark_used
-from incidents.querysets import holds_personal_grants, remember_personal_grants
+from agencies.access import remember_membership
+from agencies.models import ApiKey, Membership
+from agencies.services import api_key_mark_used
+from incidents.models import IncidentUserObjectPermission
+from incidents.querysets import remember_personal_grants
 
 KEYWORD = "Api-Key"
 
 
-def _known_key(key: str) -> tuple[ApiKey, tuple | None]:
-    """The key, its account with the account's membership and personal-grant flag attached,
-    and what to remember of it (None when it came from the cache: looked up in the last few
-    seconds; the secret is checked against the stored hash every time)."""
-    prefix = key.partition(".")[0]
-    known = cache.get(api_key_cache_key(prefix))
-    if known is not None:
-        api_key, membership, personal = known
-        if not ApiKey.objects.key_generator.verify(key, api_key.hashed_key):
-            raise ApiKey.DoesNotExist
-    else:
-        api_key = ApiKey.objects.get_from_key(key)
-        membership = membership_of(api_key.account)
-        personal = holds_personal_grants(api_key.account)
+# A key is "<prefix>.<secret>", both printable ASCII (djangorestframework-api-key makes
+# 8 + 32 characters); anything else is refused before the database is asked (a NUL cannot even
+# be bound by PostgreSQL).
+LONGEST_KEY = 200
+
+
+def _known_key(key: str) -> ApiKey:
+    """The key with its account, and the account's active membership and personal-grant flag
+    attached, in one query to the database on every request.
+
+    Nothing of a key is remembered between requests: a key revoked (or its account or
+    membership ended) in any process is refused by every process at its next request, and the
+    lookup does not depend on the cache server. The query starts from the membership (by the
+    key's unique prefix), so the one round trip brings what ``visible_to`` asks next; a key
+    whose account has no active membership any more (revoked keys lose theirs) is unknown.
+    """
+    if not (0 < len(key) <= LONGEST_KEY and key.isascii() and key.isprintable()):
+        raise ApiKey.DoesNotExist
+    prefix, dot, _secret = key.partition(".")
+    if not (prefix and dot):
+        raise ApiKey.DoesNotExist
+    membership = (
+        Membership.objects.active()
+        .filter(user__api_key__prefix=prefix)
+        .select_related("agency", "user", "user__api_key")
+        .annotate(
+            personal_grants=Exists(
+                IncidentUserObjectPermission.objects.filter(user_id=OuterRef("user_id"))
+            )
+        )
+        .first()
+    )
+    if membership is None:
+        raise ApiKey.DoesNotExist
+    api_key = membership.user.api_key
+    if not ApiKey.objects.key_generator.verify(key, api_key.hashed_key):
+        raise ApiKey.DoesNotExist
+    api_key.account = membership.user
     remember_membership(api_key.account, membership)
-    remember_personal_grants(api_key.account, personal)
-    return api_key, None if known is not None else (membership, personal)
+    remember_personal_grants(api_key.account, membership.personal_grants)
+    return api_key
 
 
 class ApiKeyAuthentication(BaseAuthentication):
@@ -46,7 +71,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed(_("Send the header as: Api-Key <key>."))
         try:
-            api_key, to_remember = _known_key(parts[1].decode("ascii"))
+            api_key = _known_key(parts[1].decode("ascii"))
         except (UnicodeDecodeError, ApiKey.DoesNotExist):
             raise exceptions.AuthenticationFailed(_("Unknown or revoked API key.")) from None
         if api_key.revoked or not api_key.account.is_active:
@@ -54,13 +79,6 @@ class ApiKeyAuthentication(BaseAuthentication):
         if api_key.has_expired:
             raise exceptions.AuthenticationFailed(_("This API key has expired."))
         api_key_mark_used(api_key)
-        if to_remember is not None:
-            # After the last-use mark, so the cached copy does not ask to be marked again.
-            cache.set(
-                api_key_cache_key(api_key.prefix),
-                (api_key, *to_remember),
-                API_KEY_KNOWN_FOR_SECONDS,
-            )
         return api_key.account, api_key
 
     def authenticate_header(self, request):  # type: ignore[no-untyped-def]

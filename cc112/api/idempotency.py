@@ -3,7 +3,8 @@
 The key is claimed by inserting its row in the same transaction as the work. A concurrent
 retry's insert waits on the unique index until the first commits, then finds the row and
 replays it; if the first failed, its row rolled back with its work and the retry runs afresh.
-Only successful answers are kept, so a retry after a 4xx is judged again.
+Only successful answers are kept, so a retry after a 4xx is judged again. A replay on an
+object (``/incidents/<id>/notes/``) first looks the object up in the caller's scope again.
 """
 
 from __future__ import annotations
@@ -67,6 +68,11 @@ def idempotent(handler):  # type: ignore[no-untyped-def]
                         account=request.user, key=key, fingerprint=fingerprint, response_status=0
                     )
             except IntegrityError:
+                # A replay answers only what the caller may still see: the object the URL names
+                # is fetched through the view's scoped queryset first, so a case whose access
+                # was withdrawn since answers 404 like any other, not the stored 201.
+                if view.lookup_field in kwargs:
+                    view.get_object()
                 record = IdempotentRequest.objects.get(account=request.user, key=key)
                 if record.fingerprint != fingerprint:
                     raise IdempotencyKeyReused() from None

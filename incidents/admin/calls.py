@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -14,7 +14,9 @@ from cc112.admin_errors import ServiceAdminMixin
 from incidents.admin.base import ScopedAdmin
 from incidents.admin.cases import LocalDateRangeFilter
 from incidents.forms import CallRecordForm
-from incidents.models import Call, CallOutcome
+from incidents.models import AccessChannel, Call, CallOutcome
+from incidents.phones import mask_phone
+from incidents.services.privacy import personal_data_seen
 
 OUTCOME_COLOURS = {
     CallOutcome.INCIDENT: "danger",
@@ -35,14 +37,14 @@ class CallAdmin(ServiceAdminMixin, ScopedAdmin):
     """
 
     form = CallRecordForm
-    list_display = ("answered_at", "outcome_label", "operator", "callback_number", "case_link")
-    list_select_related = ("operator", "incident")
+    list_display = ("answered_at", "outcome_label", "operator", "masked_number", "case_link")
+    list_select_related = ("operator", "incident", "caller")
     list_filter = (
         "outcome",
         ("operator", admin.RelatedOnlyFieldListFilter),
         ("answered_at", LocalDateRangeFilter),
     )
-    search_fields = ("callback_number", "incident__reference", "notes")
+    search_fields = ("caller__phone", "incident__reference", "notes")
     radio_fields = {"outcome": admin.VERTICAL}
     add_fieldsets = (
         (None, {"fields": ("outcome", "answered_at", "ended_at", "callback_number", "notes")}),
@@ -56,7 +58,7 @@ class CallAdmin(ServiceAdminMixin, ScopedAdmin):
                     "case_link",
                     ("answered_at", "ended_at"),
                     "operator",
-                    "callback_number",
+                    "full_number",
                     "notes",
                     "created_at",
                 )
@@ -69,7 +71,7 @@ class CallAdmin(ServiceAdminMixin, ScopedAdmin):
         "answered_at",
         "ended_at",
         "operator",
-        "callback_number",
+        "full_number",
         "notes",
         "created_at",
     )
@@ -92,6 +94,32 @@ class CallAdmin(ServiceAdminMixin, ScopedAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Call | None = None) -> bool:
         return False
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        call = self.scoped_object(request, object_id)
+        # The page shows the full callback number: who saw it is logged.
+        personal_data_seen(
+            user=request.user,
+            channel=AccessChannel.CASE_PAGE,
+            identities=[call.caller if call.caller_id else None],
+            incident=getattr(call, "incident", None) or call.attached_to,
+        )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @display(description=_("callback number"))
+    def full_number(self, obj: Call) -> str:
+        return obj.callback_number or "-"
+
+    @display(description=_("callback number"))
+    def masked_number(self, obj: Call) -> str:
+        """Lists show the number's last digits; the call's page shows it whole (and logs it)."""
+        return mask_phone(obj.callback_number) or "-"
 
     @display(description=_("outcome"), ordering="outcome", label=OUTCOME_COLOURS)
     def outcome_label(self, obj: Call) -> tuple[str, str]:

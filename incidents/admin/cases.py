@@ -39,6 +39,7 @@ from incidents.forms import (
     ShareForm,
 )
 from incidents.models import (
+    AccessChannel,
     Area,
     AreaLevel,
     Call,
@@ -58,6 +59,7 @@ from incidents.services import (
     incident_share,
     note_add,
 )
+from incidents.services.privacy import personal_data_seen
 from incidents.transitions import INCIDENT_TRANSITIONS
 from sla.presentation import case_clock_rows
 
@@ -153,7 +155,8 @@ class CategoryFilter(admin.SimpleListFilter):
         return cached_choices("category", build)
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() and self.value().isdigit():
+        # Only a value the filter offers: a 30-digit "id" overflowed SQLite's integer (a 500).
+        if self.value() in dict(self.lookup_choices):
             return queryset.filter(category_id=int(self.value()))
         return queryset
 
@@ -177,7 +180,8 @@ class OperatorFilter(admin.SimpleListFilter):
         return cached_choices("operator", build)
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() and self.value().isdigit():
+        # Only a value the filter offers: a 30-digit "id" overflowed SQLite's integer (a 500).
+        if self.value() in dict(self.lookup_choices):
             return queryset.filter(operator_id=int(self.value()))
         return queryset
 
@@ -248,7 +252,7 @@ class IncidentAdmin(FastRowsMixin, KeysetListMixin, ServiceAdminMixin, ScopedAdm
         KecamatanFilter,
         ("received_at", LocalDateRangeFilter),
     )
-    search_fields = ("reference", "location_text", "caller_name", "caller_phone")
+    search_fields = ("reference", "location_text", "caller__name", "caller__phone")
     search_help_text = _("Reference, location, caller name or phone.")
     actions_detail = [
         "dispatch_case",
@@ -323,8 +327,6 @@ class IncidentAdmin(FastRowsMixin, KeysetListMixin, ServiceAdminMixin, ScopedAdm
 
     # The list's rows leave out what no column shows.
     list_deferred = (
-        "caller_name",
-        "caller_phone",
         "location_text",
         "description",
         "latitude",
@@ -458,6 +460,13 @@ class IncidentAdmin(FastRowsMixin, KeysetListMixin, ServiceAdminMixin, ScopedAdm
         extra_context: dict | None = None,
     ) -> HttpResponse:
         incident = self.scoped_object(request, object_id)
+        # The page shows the caller's full name and number: who saw them is logged.
+        personal_data_seen(
+            user=request.user,
+            channel=AccessChannel.CASE_PAGE,
+            identities=[incident.caller if incident and incident.caller_id else None],
+            incident=incident,
+        )
         context = {**(extra_context or {}), **self.case_panel_context(request, incident)}
         return super().change_view(request, object_id, form_url, context)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -396,6 +398,36 @@ class AwareDateTimeField(serializers.DateTimeField):
         return super().enforce_timezone(value)
 
 
+class CodeField(serializers.SlugRelatedField):
+    """An object named by its code, checked as text before the database is asked.
+
+    DRF's ``SlugRelatedField`` is not a ``CharField``: it has none of its validators and looks
+    the raw value up at once, so a code holding a NUL reached PostgreSQL, which cannot bind it
+    (a 500 where a field error belongs). Every writable related field of the API is one of
+    these (``tests/cc112/test_security_input.py`` checks).
+    """
+
+    default_error_messages = {
+        "too_long": _("A code has at most %(max_length)s characters."),
+    }
+    MAX_LENGTH = 64
+
+    def __init__(self, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs.setdefault("slug_field", "code")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):  # type: ignore[no-untyped-def]
+        if not isinstance(data, str):
+            self.fail("invalid")
+        try:
+            ProhibitNullCharactersValidator()(data)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
+        if len(data) > self.MAX_LENGTH:
+            self.fail("too_long", max_length=self.MAX_LENGTH)
+        return super().to_internal_value(data)
+
+
 class StrictInput(serializers.Serializer):
     """Refuses fields it does not know instead of ignoring them silently."""
 
@@ -426,9 +458,7 @@ REPORT_MAX_AGE = timedelta(hours=24)
 
 
 class IncidentCreateSerializer(StrictInput):
-    category = serializers.SlugRelatedField(
-        slug_field="code", queryset=Category.objects.active(), help_text=_("Category code.")
-    )
+    category = CodeField(queryset=Category.objects.active(), help_text=_("Category code."))
     location_text = serializers.CharField(max_length=255)
     description = serializers.CharField(max_length=10_000)
     priority = serializers.ChoiceField(
@@ -465,9 +495,7 @@ class IncidentCreateSerializer(StrictInput):
 
 
 class IncidentUpdateSerializer(StrictInput):
-    category = serializers.SlugRelatedField(
-        slug_field="code", queryset=Category.objects.active(), required=False
-    )
+    category = CodeField(queryset=Category.objects.active(), required=False)
     location_text = serializers.CharField(max_length=255, required=False)
     description = serializers.CharField(max_length=10_000, required=False)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
@@ -484,8 +512,7 @@ assert set(IncidentUpdateSerializer._declared_fields) <= CORRECTABLE_FIELDS
 
 
 class DispatchCreateSerializer(StrictInput):
-    agencies = serializers.SlugRelatedField(
-        slug_field="code",
+    agencies = CodeField(
         queryset=Agency.objects.partners(),
         many=True,
         allow_empty=False,

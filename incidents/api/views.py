@@ -20,7 +20,8 @@ from cc112.api.pagination import DispatchCursor, NewestFirstCursor, NoteCursor
 from incidents import services
 from incidents.api import serializers as s
 from incidents.api.filters import MAX_ID, DispatchFilter, IncidentFilter
-from incidents.models import Category, Dispatch, Incident, Note
+from incidents.models import AccessChannel, Category, Dispatch, Incident, Note
+from incidents.services.privacy import personal_data_seen
 from sla.models import CASE_KINDS, BreachReason, Clock
 
 
@@ -97,7 +98,14 @@ class IncidentViewSet(ScopedViewSet):
         return Response(self._case(incident.pk))
 
     def _case(self, pk: int) -> dict:
-        incident = case_with_dispatches(self.get_queryset()).get(pk=pk)
+        incident = case_with_dispatches(self.get_queryset().select_related("caller")).get(pk=pk)
+        # A whole case carries the caller's full name and number: who read them is logged.
+        personal_data_seen(
+            user=self.request.user,
+            channel=AccessChannel.API,
+            identities=[incident.caller],
+            incident=incident,
+        )
         case_clocks = {
             clock.kind: clock
             for clock in Clock.objects.visible_to(self.request.user).filter(

@@ -13,21 +13,24 @@ from django.utils.translation import gettext as _
 from agencies.models import Agency
 from cc112.errors import DomainError
 from cc112.history import attribute
+from cc112.reads import reads_shared
 from incidents.events import emit_dispatch_changed, emit_dispatches_created
-from incidents.models import Dispatch, DispatchStatus, Incident
+from incidents.models import OPEN_DISPATCH_STATUSES, Dispatch, DispatchStatus, Incident
+from incidents.pulse import pulse_batch
 from incidents.services._common import (
     event_time,
     lock_incident,
     require_centre,
     require_dispatch_agency,
 )
-from incidents.services.access import access_sync_agency
+from incidents.services.access import access_grant_dispatched, access_sync_agency
 from incidents.services.workflow import incident_follow_dispatches
 from incidents.transitions import check_dispatch_transition
 from sla.services import (
     clocks_follow_dispatch,
     clocks_hold,
     clocks_start_for_dispatches,
+    clocks_start_for_new_case_dispatched,
     clocks_stop_dispatch_clock,
     notifications_for_dispatches,
 )
@@ -53,6 +56,47 @@ def incident_dispatch(
     if not agencies:
         raise ValidationError({"agencies": _("Choose at least one agency.")})
     incident = lock_incident(incident.pk)
+    with reads_shared(), pulse_batch():
+        return _dispatch(incident, agencies, actor=actor, instructions=instructions, at=at)
+
+
+def dispatch_new_case(
+    *,
+    incident: Incident,
+    agencies: Iterable[Agency],
+    actor: AbstractBaseUser,
+    instructions: str = "",
+) -> list[Dispatch]:
+    """``incident_dispatch`` of a case this transaction has just made (the call screen's
+    submit) with ``start_clocks=False``, inside that transaction: nobody else can see the case
+    yet, so it is not locked, it has no dispatches to read, and no sweep can hold its clocks,
+    which start here with the dispatches'."""
+    require_centre(actor, _("dispatch cases"))
+    agencies = list(dict.fromkeys(agencies))
+    if not agencies:
+        raise ValidationError({"agencies": _("Choose at least one agency.")})
+    with reads_shared(), pulse_batch():
+        return _dispatch(
+            incident, agencies, actor=actor, instructions=instructions, at=None, new_case=True
+        )
+
+
+def _dispatch(
+    incident: Incident,
+    agencies: list[Agency],
+    *,
+    actor: AbstractBaseUser,
+    instructions: str,
+    at: datetime | None,
+    new_case: bool = False,
+) -> list[Dispatch]:
+    """1. Check the case is open and the agencies can take it and have no open dispatch on it
+       (the case's dispatches read once, under its lock).
+    2. Hold the operator's clock if this is the first dispatch, then stamp T1.
+    3. Write the dispatches and their history, the agencies' grants, their clocks (a statement
+       each, however many agencies); stop the operator's clock; let the case's status follow.
+    4. Notify the agencies' members; tell webhooks and the live pages.
+    """
     if not incident.is_open:
         raise DomainError(
             _("A case that is “%(status)s” cannot be dispatched.")
@@ -66,11 +110,13 @@ def incident_dispatch(
                 % {"names": ", ".join(unusable)}
             }
         )
-    already = list(
-        incident.dispatches.open()
-        .filter(agency__in=agencies)
-        .values_list("agency__short_name", flat=True)
-    )
+    existing: list[tuple[int, str]] = []
+    if not new_case:
+        existing = list(
+            Dispatch.objects.filter(incident=incident).order_by().values_list("agency_id", "status")
+        )
+    still_open = {agency for agency, status in existing if status in OPEN_DISPATCH_STATUSES}
+    already = [a.short_name for a in agencies if a.pk in still_open]
     if already:
         raise ValidationError(
             {
@@ -78,8 +124,9 @@ def incident_dispatch(
                 % {"names": ", ".join(sorted(already))}
             }
         )
-    if incident.first_dispatched_at is None:
-        clocks_hold(incident=incident)  # the operator's clock, which this dispatch stops
+    held = None
+    if incident.first_dispatched_at is None and not new_case:
+        held = clocks_hold(incident=incident)  # the operator's clock, which this dispatch stops
     at = event_time(at, not_before=incident.received_at, field="at")
 
     dispatches = []
@@ -92,17 +139,30 @@ def incident_dispatch(
             dispatched_by=actor,
         )
         attribute(dispatch, actor=actor, reason="dispatched")
-        dispatch.save()
-        access_sync_agency(incident=incident, agency=agency)
         dispatches.append(dispatch)
+    # Dispatch has no save() of its own and no signal listens: bulk_create is its save, and the
+    # history rows are the ones save() would write (actor and reason from ``attribute``).
+    Dispatch.objects.bulk_create(dispatches)
+    Dispatch.history.bulk_history_create(dispatches)
+    access_grant_dispatched(incident=incident, agencies=agencies)
 
-    clocks_start_for_dispatches(incident, dispatches)
     reason = "dispatched to " + ", ".join(a.short_name for a in agencies)
+    if new_case:
+        incident.first_dispatched_at = at
+        clocks_start_for_new_case_dispatched(incident, dispatches, at)
+    else:
+        clocks_start_for_dispatches(incident, dispatches)
     if incident.first_dispatched_at is None:
         incident.first_dispatched_at = at
-        clocks_stop_dispatch_clock(incident, at, answered=True)
+        clocks_stop_dispatch_clock(incident, at, answered=True, held=held)
     # A first dispatch always moves the case from received, which saves first_dispatched_at.
-    incident_follow_dispatches(incident=incident, actor=actor, at=at, reason=reason)
+    incident_follow_dispatches(
+        incident=incident,
+        actor=actor,
+        at=at,
+        reason=reason,
+        dispatches=[*existing, *((d.agency_id, d.status) for d in dispatches)],
+    )
     notifications_for_dispatches(dispatches)
     emit_dispatches_created(dispatches)
     return dispatches

@@ -9,17 +9,19 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.access import acts_for_centre, agency_of, may_report_cases
 from cc112.errors import ActionForbidden, DomainError
 from cc112.history import apply_changes, attribute
+from cc112.reads import reads_shared
 from incidents.events import emit_case_changed, emit_case_opened
 from incidents.models import (
     Area,
     Call,
+    CallerIdentity,
     CallOutcome,
     Category,
     Channel,
@@ -27,11 +29,12 @@ from incidents.models import (
     ReferenceSequence,
     area_search_key,
 )
-from incidents.phones import caller_key
+from incidents.pulse import pulse_batch
 from incidents.services._common import event_time, lock_incident, require_centre
 from incidents.services.access import access_sync_agency
 from incidents.services.areas import area_for_case
-from incidents.services.dispatch import incident_dispatch
+from incidents.services.dispatch import dispatch_new_case
+from incidents.services.privacy import caller_identity_correct, caller_identity_create
 from sla.services import clocks_retarget, clocks_start_for_case
 
 if TYPE_CHECKING:
@@ -63,19 +66,26 @@ def _next_reference(received_at: datetime) -> str:
     """112-AMB-2025-000123: numbered per city and year, without gaps.
 
     The sequence row is locked for the rest of the transaction, so two operators saving at the
-    same moment get consecutive numbers and a rolled-back case gives its number back.
+    same moment get consecutive numbers and a rolled-back case gives its number back. One
+    statement (PostgreSQL, SQLite ≥ 3.35): the year's first case makes the row, every other
+    one moves it, and the number comes back without a read before the write.
     """
     year = timezone.localtime(received_at).year
     key = f"{settings.CC112_CITY_CODE}-{year}"
-    ReferenceSequence.objects.get_or_create(key=key)
-    sequence = ReferenceSequence.objects.select_for_update().get(key=key)
-    sequence.last_value += 1
-    sequence.save(update_fields=["last_value"])
-    return f"112-{key}-{sequence.last_value:06d}"
+    quote = connection.ops.quote_name
+    table, last = quote(ReferenceSequence._meta.db_table), quote("last_value")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({quote('key')}, {last}) VALUES (%s, 1)"
+            f" ON CONFLICT ({quote('key')}) DO UPDATE SET {last} = {table}.{last} + 1"
+            f" RETURNING {last}",
+            [key],
+        )
+        (value,) = cursor.fetchone()
+    return f"112-{key}-{value:06d}"
 
 
-@transaction.atomic
-def call_record(
+def _call_record(
     *,
     operator: AbstractBaseUser,
     outcome: str,
@@ -84,6 +94,7 @@ def call_record(
     callback_number: str = "",
     notes: str = "",
     attached_to: Incident | None = None,
+    caller: CallerIdentity | None = None,
 ) -> Call:
     """Record an answered call and what it turned out to be (prank, ghost, dropped...; a repeat
     call on an open case is attached to it, ``call_attach``)."""
@@ -93,24 +104,35 @@ def call_record(
     answered_at = event_time(answered_at, not_before=None, field="answered_at")
     if ended_at is not None:
         ended_at = event_time(ended_at, not_before=answered_at, field="ended_at")
+    if caller is None:
+        # A call that opens no case needs its number no longer than the retention period.
+        caseless = outcome not in (CallOutcome.INCIDENT, CallOutcome.ATTACHED)
+        caller = caller_identity_create(
+            phone=callback_number,
+            released_at=answered_at if caseless else None,
+            phone_field="callback_number",
+        )
     call = Call(
         operator=operator,
         answered_at=answered_at,
         ended_at=ended_at,
-        callback_number=callback_number.strip(),
-        caller_key=caller_key(callback_number),
+        caller=caller,
         outcome=outcome,
         notes=notes.strip(),
         attached_to=attached_to,
     )
-    call.full_clean()
+    # The operator and the case are rows in hand (no existence query); event_time checked the
+    # one constraint, that the call ends after it was answered (no query either).
+    call.full_clean(exclude=["operator", "attached_to", "caller"], validate_constraints=False)
     attribute(call, actor=operator, reason=f"call recorded: {outcome}")
     call.save()
     return call
 
 
-@transaction.atomic
-def incident_create(
+call_record = transaction.atomic(_call_record)
+
+
+def _incident_create(
     *,
     actor: AbstractBaseUser,
     category: Category,
@@ -128,6 +150,7 @@ def incident_create(
     longitude: Decimal | None = None,
     received_at: datetime | None = None,
     call_ended_at: datetime | None = None,
+    start_clocks: bool = True,
 ) -> Incident:
     """Open a case (T0).
 
@@ -136,6 +159,8 @@ def incident_create(
     2. A phone report without a call record gets one, so the operator's calls count it.
     3. The reference is numbered inside the same transaction.
     4. The case is saved with its operator as the history's actor.
+    5. Its clocks start (unless ``start_clocks`` is False: the call screen's submit starts them
+       with its dispatches').
     """
     if not may_report_cases(actor):
         raise ActionForbidden(
@@ -164,8 +189,6 @@ def incident_create(
 
     incident = Incident(
         channel=channel,
-        caller_name=caller_name.strip(),
-        caller_phone=caller_phone.strip(),
         location_text=location_text.strip(),
         kecamatan=kecamatan.strip(),
         kelurahan=kelurahan.strip(),
@@ -180,15 +203,20 @@ def incident_create(
         received_at=received_at,
         reference="pending",
     )
-    incident.full_clean(exclude=["call", "reference"])
+    # Its category, area, operator and agency are rows in hand: no query to find they exist.
+    incident.full_clean(
+        exclude=["call", "reference", "category", "area", "operator", "reported_by_agency"]
+    )
+    incident.caller = caller_identity_create(name=caller_name, phone=caller_phone)
 
     if call is None and channel == Channel.PHONE:
-        call = call_record(
+        call = _call_record(
             operator=actor,
             outcome=CallOutcome.INCIDENT,
             answered_at=received_at,
             ended_at=call_ended_at,
             callback_number=caller_phone,
+            caller=incident.caller,
         )
     incident.call = call
     incident.reference = _next_reference(received_at)
@@ -196,9 +224,13 @@ def incident_create(
     incident.save()
     if reporter is not None:
         access_sync_agency(incident=incident, agency=reporter)
-    clocks_start_for_case(incident)
+    if start_clocks:
+        clocks_start_for_case(incident)
     emit_case_opened(incident)
     return incident
+
+
+incident_create = transaction.atomic(_incident_create)
 
 
 @transaction.atomic
@@ -220,7 +252,7 @@ def call_attach(
             _("A case that is “%(status)s” takes no more calls: open a new one.")
             % {"status": incident.get_status_display()}
         )
-    call = call_record(
+    call = _call_record(
         operator=operator,
         outcome=CallOutcome.ATTACHED,
         answered_at=answered_at,
@@ -244,12 +276,19 @@ def incident_create_and_dispatch(
     **case: Any,
 ) -> tuple[Incident, list[Dispatch]]:
     """The call screen's one submit: open the case (T0 as given: when the call was answered)
-    and send it to its agencies (T1: now), in one transaction; any refusal writes nothing."""
-    incident = incident_create(actor=actor, **case)
-    dispatches = incident_dispatch(
-        incident=incident, agencies=agencies, actor=actor, instructions=instructions
-    )
-    incident.refresh_from_db()
+    and send it to its agencies (T1: now), in one transaction; any refusal writes nothing.
+
+    The case is new in this transaction, so nobody else can lock it: it is dispatched as it is
+    in hand (no lock, no read back), and its clocks start with its dispatches' in one insert,
+    the operator's answered at T1. The configuration both steps read (SLA targets, the
+    escalation ladder, webhook subscriptions) is read once, and each live page's marker moves
+    once (``tests/incidents/test_submit_statements.py`` counts the statements).
+    """
+    with reads_shared(), pulse_batch():
+        incident = _incident_create(actor=actor, start_clocks=False, **case)
+        dispatches = dispatch_new_case(
+            incident=incident, agencies=agencies, actor=actor, instructions=instructions
+        )
     return incident, dispatches
 
 
@@ -292,7 +331,10 @@ def incident_update(
             {name: _("This field cannot be changed here.") for name in sorted(unknown)}
         )
     incident = lock_incident(incident.pk)
+    caller_changes = {k: v for k, v in changes.items() if k in ("caller_name", "caller_phone")}
+    changes = {k: v for k, v in changes.items() if k not in caller_changes}
     changed = apply_changes(incident, _with_place(incident, changes))
+    changed += caller_identity_correct(incident=incident, changes=caller_changes)
     if not changed:
         return incident
     if "category" in changed and not incident.category.is_active:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -13,10 +14,17 @@ from django.utils.translation import gettext as _
 from cc112.errors import DomainError
 from cc112.history import attribute
 from incidents.events import emit_case_changed, emit_dispatch_changed
-from incidents.models import Dispatch, DispatchStatus, Incident, IncidentStatus
+from incidents.models import (
+    OPEN_DISPATCH_STATUSES,
+    Dispatch,
+    DispatchStatus,
+    Incident,
+    IncidentStatus,
+)
 from incidents.services._common import event_time, lock_incident, require_centre
 from incidents.services.access import access_sync_agency
 from incidents.services.notes import note_add
+from incidents.services.privacy import callers_release
 from incidents.transitions import check_dispatch_transition, check_incident_transition
 from incidents.transitions import status_from_dispatches as derive
 from sla.services import (
@@ -30,22 +38,43 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
 
-def _move(incident: Incident, target: str, *, actor: AbstractBaseUser, reason: str) -> None:
+def _move(
+    incident: Incident,
+    target: str,
+    *,
+    actor: AbstractBaseUser,
+    reason: str,
+    open_agencies: Iterable[int] | None = None,
+) -> None:
     check_incident_transition(incident.status, target)
     previous, incident.status = incident.status, target
     attribute(incident, actor=actor, reason=reason)
     incident.save()
     clocks_follow_case(incident, previous)
-    emit_case_changed(incident, closed=target == IncidentStatus.CLOSED)
+    emit_case_changed(incident, closed=target == IncidentStatus.CLOSED, agencies=open_agencies)
 
 
 def incident_follow_dispatches(
-    *, incident: Incident, actor: AbstractBaseUser, at: datetime, reason: str
+    *,
+    incident: Incident,
+    actor: AbstractBaseUser,
+    at: datetime,
+    reason: str,
+    dispatches: Iterable[tuple[int, str]] | None = None,
 ) -> bool:
-    """Bring a locked, open case's status in line with its dispatches; True if it moved."""
+    """Bring a locked, open case's status in line with its dispatches; True if it moved.
+
+    ``dispatches``: the case's (agency id, status) pairs, when the caller has just read them
+    under the case's lock (the dispatch service), so they are not read again."""
     if not incident.is_open:
         return False
-    statuses = list(incident.dispatches.values_list("status", flat=True))
+    if dispatches is None:
+        statuses = list(incident.dispatches.values_list("status", flat=True))
+        open_agencies = None
+    else:
+        pairs = list(dispatches)
+        statuses = [status for _agency, status in pairs]
+        open_agencies = [a for a, status in pairs if status in OPEN_DISPATCH_STATUSES]
     target = derive(statuses)
     if target == incident.status:
         return False
@@ -56,7 +85,7 @@ def incident_follow_dispatches(
         incident.resolved_at = incident.dispatches.filter(status=DispatchStatus.RESOLVED).aggregate(
             last=Max("resolved_at")
         )["last"]
-    _move(incident, target, actor=actor, reason=reason)
+    _move(incident, target, actor=actor, reason=reason, open_agencies=open_agencies)
     return True
 
 
@@ -87,6 +116,7 @@ def incident_close(
     clocks_stop_dispatch_clock(incident, incident.closed_at, answered=False)
     reason = f"closed: {note.strip()}" if note.strip() else "closed"
     _move(incident, IncidentStatus.CLOSED, actor=actor, reason=reason)
+    callers_release(incident=incident, at=incident.closed_at)
     if note.strip():
         note_add(incident=incident, author=actor, body=note, at=incident.closed_at)
     return incident
@@ -122,6 +152,7 @@ def incident_cancel(
     incident.closed_at = at
     incident.closed_by = actor
     _move(incident, IncidentStatus.CANCELLED, actor=actor, reason="cancelled: " + reason.strip())
+    callers_release(incident=incident, at=at)
     for dispatch in cancelled:  # gone from each agency's inbox
         emit_dispatch_changed(dispatch)
     return incident
@@ -140,4 +171,5 @@ def incident_reopen(*, incident: Incident, actor: AbstractBaseUser, reason: str)
     incident.closed_at = None
     incident.closed_by = None
     _move(incident, target, actor=actor, reason="reopened: " + reason.strip())
+    callers_release(incident=incident, at=None)
     return incident

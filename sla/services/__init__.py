@@ -9,6 +9,7 @@ from sla.services.clocks import (
     clocks_retarget,
     clocks_start_for_case,
     clocks_start_for_dispatches,
+    clocks_start_for_new_case_dispatched,
     clocks_stop_dispatch_clock,
     target_for,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "clocks_retarget",
     "clocks_start_for_case",
     "clocks_start_for_dispatches",
+    "clocks_start_for_new_case_dispatched",
     "clocks_stop_dispatch_clock",
     "escalations_fire_due",
     "escalations_sweep",

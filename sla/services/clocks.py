@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from agencies.models import Agency, WorkingHours
+from cc112.reads import read_once
 from incidents.models import Dispatch, DispatchStatus, Incident, IncidentStatus
 from sla.calendars import AlwaysOpen, Calendar, OfficeHours
 from sla.models import CASE_KINDS, Clock, ClockKind, ClockState, EscalationStep, OfficeDay, Target
@@ -78,10 +79,13 @@ class TargetBook:
 
     def __init__(self, *, priority: int, category_id: int | None) -> None:
         self.priority = priority
-        self.rows = list(
-            Target.objects.filter(priority=priority).filter(
-                Q(category_id=category_id) | Q(category__isnull=True)
-            )
+        self.rows = read_once(
+            ("sla-targets", priority, category_id),
+            lambda: list(
+                Target.objects.filter(priority=priority).filter(
+                    Q(category_id=category_id) | Q(category__isnull=True)
+                )
+            ),
         )
 
     def target(self, kind: str, agency_id: int | None):  # type: ignore[no-untyped-def]
@@ -97,7 +101,7 @@ class TargetBook:
 
 
 def ladder() -> list[EscalationStep]:
-    return list(EscalationStep.objects.order_by("level"))
+    return read_once("escalation-ladder", lambda: list(EscalationStep.objects.order_by("level")))
 
 
 def schedule_next(
@@ -123,11 +127,12 @@ def _start(
     kind: str,
     started_at: datetime,
     agency: Agency | None,
+    calendar: Calendar,
     dispatch: Dispatch | None = None,
     steps: list[EscalationStep],
     targets: TargetBook,
 ) -> Clock:
-    calendar = calendar_for(agency)
+    """A clock ready to insert (the callers insert a step's clocks in one statement)."""
     clock = Clock(
         incident=incident,
         dispatch=dispatch,
@@ -142,50 +147,86 @@ def _start(
     clock.due_at = calendar.add(started_at, clock.target)
     # The case's own clocks measure; the ladder is for the steps someone owes.
     schedule_next(clock, calendar, [] if kind in CASE_KINDS else steps, after_level=0)
-    clock.save()
     return clock
 
 
 def clocks_start_for_case(incident: Incident) -> Clock:
     """From the moment the call was answered (T0): the operator's clock, T0→T1, and the case's
     whole handling, T0→T4 and T0→closed. Returns the operator's."""
+    clocks = _case_clocks(incident)
+    Clock.objects.bulk_create(clocks)
+    return clocks[0]
+
+
+def clocks_start_for_new_case_dispatched(
+    incident: Incident, dispatches: Iterable[Dispatch], at: datetime
+) -> list[Clock]:
+    """A case dispatched in the transaction that opened it (the call screen's submit): its
+    clocks and its dispatches' in one insert, the operator's already answered at T1 (``at``).
+
+    The rows ``clocks_start_for_case``, ``clocks_start_for_dispatches`` and
+    ``clocks_stop_dispatch_clock`` would leave; nobody else can see the case before the commit,
+    so there is no sweep to hold the operator's clock against."""
+    clocks = _case_clocks(incident)
+    _stopped(clocks[0], at, how=ANSWERED)
+    clocks += _dispatch_clocks(incident, dispatches)
+    return Clock.objects.bulk_create(clocks)
+
+
+def _case_clocks(incident: Incident) -> list[Clock]:
+    """The case's clocks, the operator's first, not yet saved."""
     steps = ladder()
     targets = TargetBook(priority=incident.priority, category_id=incident.category_id)
-    started = {
-        kind: _start(
+    calendar = calendar_for(None)
+    return [
+        _start(
             incident=incident,
             kind=kind,
             started_at=incident.received_at,
             agency=None,
+            calendar=calendar,
             steps=steps,
             targets=targets,
         )
         for kind in (K.DISPATCH, K.HANDLING, K.CLOSURE)
-    }
-    return started[K.DISPATCH]
+    ]
 
 
 def clocks_start_for_dispatches(incident: Incident, dispatches: Iterable[Dispatch]) -> list[Clock]:
     """Each dispatched agency's clocks, T1→T2, T1→T3 and T1→T4 (a re-dispatch starts fresh
     ones)."""
+    return Clock.objects.bulk_create(_dispatch_clocks(incident, dispatches))
+
+
+def _dispatch_clocks(incident: Incident, dispatches: Iterable[Dispatch]) -> list[Clock]:
     steps = ladder()
     targets = TargetBook(priority=incident.priority, category_id=incident.category_id)
-    return [
-        _start(
-            incident=incident,
-            kind=kind,
-            started_at=dispatch.dispatched_at,
-            agency=dispatch.agency,
-            dispatch=dispatch,
-            steps=steps,
-            targets=targets,
-        )
-        for dispatch in dispatches
-        for kind in (K.ACKNOWLEDGE, K.ON_SCENE, K.RESOLVE)
-    ]
+    clocks: list[Clock] = []
+    for dispatch in dispatches:
+        calendar = calendar_for(dispatch.agency)  # an office week is one query: once a dispatch
+        clocks += [
+            _start(
+                incident=incident,
+                kind=kind,
+                started_at=dispatch.dispatched_at,
+                agency=dispatch.agency,
+                calendar=calendar,
+                dispatch=dispatch,
+                steps=steps,
+                targets=targets,
+            )
+            for kind in (K.ACKNOWLEDGE, K.ON_SCENE, K.RESOLVE)
+        ]
+    return clocks
 
 
 def _stop(clock: Clock, at: datetime, *, how: str) -> None:
+    _stopped(clock, at, how=how)
+    clock.save(update_fields=["elapsed", "state", "stopped_at", "next_level", "next_escalation_at"])
+
+
+def _stopped(clock: Clock, at: datetime, *, how: str) -> None:
+    """Set what stopping the clock at ``at`` changes (not saved)."""
     at = max(at, clock.started_at)
     clock.elapsed = calendar_of(clock).elapsed(clock.started_at, at)
     late = clock.elapsed > clock.target
@@ -202,7 +243,6 @@ def _stop(clock: Clock, at: datetime, *, how: str) -> None:
     if clock.next_escalation_at is None or clock.next_escalation_at > at:
         clock.next_level = None
         clock.next_escalation_at = None
-    clock.save(update_fields=["elapsed", "state", "stopped_at", "next_level", "next_escalation_at"])
 
 
 def _running(**filters: object) -> list[Clock]:
@@ -211,14 +251,14 @@ def _running(**filters: object) -> list[Clock]:
     )
 
 
-def clocks_hold(*, incident: Incident, dispatch: Dispatch | None = None) -> None:
+def clocks_hold(*, incident: Incident, dispatch: Dispatch | None = None) -> list[Clock]:
     """Lock the running clocks a step may stop (the dispatch's, else the case's) before the
     step reads the time: a sweep that fired one of their rungs has then committed, with a claim
-    moment before the step's, so no rung fires after a clock was answered before it fell due."""
+    moment before the step's, so no rung fires after a clock was answered before it fell due.
+    Returns them, locked, for the step to stop without reading them again."""
     if dispatch is not None:
-        _running(dispatch=dispatch)
-    else:
-        _running(incident=incident)
+        return _running(dispatch=dispatch)
+    return _running(incident=incident)
 
 
 def clocks_follow_dispatch(dispatch: Dispatch, at: datetime) -> None:
@@ -233,11 +273,18 @@ def clocks_follow_dispatch(dispatch: Dispatch, at: datetime) -> None:
         _stop(clock, at, how=how)
 
 
-def clocks_stop_dispatch_clock(incident: Incident, at: datetime, *, answered: bool) -> None:
+def clocks_stop_dispatch_clock(
+    incident: Incident, at: datetime, *, answered: bool, held: list[Clock] | None = None
+) -> None:
     """The first dispatch answers the operator's clock; closing or cancelling a case that was
-    never dispatched drops it (it needed no dispatch: advice on the phone, a duplicate)."""
-    for clock in _running(incident=incident, kind=K.DISPATCH):
-        _stop(clock, at, how=ANSWERED if answered else DROPPED)
+    never dispatched drops it (it needed no dispatch: advice on the phone, a duplicate).
+
+    ``held``: the case's running clocks as ``clocks_hold`` locked them in this transaction."""
+    if held is None:
+        held = _running(incident=incident, kind=K.DISPATCH)
+    for clock in held:
+        if clock.kind == K.DISPATCH:
+            _stop(clock, at, how=ANSWERED if answered else DROPPED)
 
 
 def clocks_follow_case(incident: Incident, previous: str) -> None:

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import smtplib
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    CharField,
+    DateTimeField,
+    F,
+    IntegerField,
+    QuerySet,
+    Value,
+    When,
+)
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -66,31 +76,77 @@ def notifications_for_dispatches(dispatches: Sequence[Dispatch]) -> list[int]:
     """Tell each active member of each agency of its new dispatch, in the portal; their ids.
 
     Called by the dispatch service in its transaction: the dispatch and its notifications
-    commit together. Two queries however many agencies and members: who they are, and one
-    insert. Partner systems' accounts (API keys) are members too, but read no portal.
+    commit together. One statement when each dispatch is another agency's (who the members
+    are, selected inside the insert), else two however many agencies and members. Partner
+    systems' accounts (API keys) are members too, but read no portal.
     """
     if not dispatches:
         return []
-    members: dict[int, list[int]] = {}
-    for agency_id, user_id in (
-        Membership.objects.active()
-        .filter(
-            agency_id__in={d.agency_id for d in dispatches},
-            role__in=AGENCY_ROLES,
-            user__is_active=True,
-            user__api_key__isnull=True,
-        )
-        .order_by("user_id")
-        .values_list("agency_id", "user_id")
-    ):
-        members.setdefault(agency_id, []).append(user_id)
+    recipients = Membership.objects.active().filter(
+        agency_id__in={d.agency_id for d in dispatches},
+        role__in=AGENCY_ROLES,
+        user__is_active=True,
+        user__api_key__isnull=True,
+    )
     now = timezone.now()
+    if len({d.agency_id for d in dispatches}) == len(dispatches):
+        return _insert_selected(recipients, dispatches, now)
+    members: dict[int, list[int]] = {}
+    for agency_id, user_id in recipients.order_by("user_id").values_list("agency_id", "user_id"):
+        members.setdefault(agency_id, []).append(user_id)
     rows = [
         (user_id, d.pk, d.incident_id, Audience.AGENCY, now, 0, "", EmailStatus.IN_APP)
         for d in dispatches
         for user_id in members.get(d.agency_id, [])
     ]
     return rows_insert(Notification, DISPATCH_NOTIFICATION_COLUMNS, rows)
+
+
+def _insert_selected(
+    recipients: QuerySet[Membership], dispatches: Sequence[Dispatch], now: datetime
+) -> list[int]:
+    """``INSERT ... SELECT`` of a notification per recipient, the dispatch found by the
+    member's agency (one dispatch an agency); the ids of the rows."""
+
+    def by_agency(attribute: str) -> Case:
+        return Case(
+            *(When(agency_id=d.agency_id, then=Value(getattr(d, attribute))) for d in dispatches),
+            output_field=BigIntegerField(),
+        )
+
+    rows = (
+        recipients.order_by("user_id")
+        .annotate(
+            n_dispatch=by_agency("pk"),
+            n_incident=by_agency("incident_id"),
+            n_audience=Value(Audience.AGENCY, output_field=CharField()),
+            n_created=Value(now, output_field=DateTimeField()),
+            n_attempts=Value(0, output_field=IntegerField()),
+            n_error=Value("", output_field=CharField()),
+            n_status=Value(EmailStatus.IN_APP, output_field=CharField()),
+        )
+        .values_list(
+            "user_id",
+            "n_dispatch",
+            "n_incident",
+            "n_audience",
+            "n_created",
+            "n_attempts",
+            "n_error",
+            "n_status",
+        )
+    )
+    select, params = rows.query.sql_with_params()
+    quote = connection.ops.quote_name
+    opts = Notification._meta
+    columns = ", ".join(quote(opts.get_field(n).column) for n in DISPATCH_NOTIFICATION_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(opts.db_table)} ({columns}) {select}"
+            f" RETURNING {quote(opts.pk.column)}",
+            params,
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 def notification_email_send(notification_id: int) -> str:

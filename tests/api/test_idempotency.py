@@ -175,3 +175,29 @@ def test_keys_are_forgotten_after_a_day(world, centre_api):
     with time_machine.travel(timezone.now() + timedelta(hours=25)):
         assert forget_idempotent_requests() == 1
     assert not IdempotentRequest.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_replay_after_the_agencys_access_was_withdrawn_is_404(world, health_api):
+    from incidents.services.access import incident_share, share_revoke
+
+    incident, _dispatches = make_dispatched_incident(world.operator, [world.police])
+    share = incident_share(
+        incident=incident, actor=world.supervisor, reason="Korban dibawa ke RS", agency=world.health
+    )
+    key = str(uuid.uuid4())
+    url = f"/api/v1/incidents/{incident.pk}/notes/"
+    first = health_api.post(
+        url, {"body": "Pasien diterima"}, format="json", HTTP_IDEMPOTENCY_KEY=key
+    )
+    assert first.status_code == 201
+    share_revoke(share=share, actor=world.supervisor, reason="Selesai")
+    replay = health_api.post(
+        url, {"body": "Pasien diterima"}, format="json", HTTP_IDEMPOTENCY_KEY=key
+    )
+    assert replay.status_code == 404
+    assert "Pasien diterima" not in replay.content.decode()
+    missing = health_api.post(
+        "/api/v1/incidents/999999/notes/", {"body": "x"}, format="json", HTTP_IDEMPOTENCY_KEY=key
+    )
+    assert replay.json() == missing.json()

@@ -129,3 +129,48 @@ def test_the_coordinator_finds_the_keys_in_the_sidebar_and_issues_one_shown_once
     operator = Client()
     operator.force_login(world.operator)
     assert "/admin/agencies/apikey/" not in operator.get("/admin/", follow=True).content.decode()
+
+
+def test_a_key_is_looked_up_without_the_cache_server(world):
+    """The cache may be down (a Redis restart): who a key is comes from the database."""
+    from django.core.cache import cache
+    from django.test import override_settings
+    from redis.exceptions import ConnectionError as RedisDown
+    from rest_framework.test import APIRequestFactory
+
+    from cc112.api.authentication import ApiKeyAuthentication
+
+    api_key, client = issue_key(world.police)
+    dead = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache"}}
+    dead["default"]["LOCATION"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    with override_settings(CACHES=dead):
+        with pytest.raises(RedisDown):
+            cache.get("anything")  # the cache server is really down
+        request = APIRequestFactory().get("/", HTTP_AUTHORIZATION=f"Api-Key {client.secret}")
+        user, used = ApiKeyAuthentication().authenticate(request)
+    assert (user, used) == (api_key.account, api_key)
+
+
+def test_a_key_revoked_elsewhere_stops_at_the_next_request_here(transactional_db, world):
+    """Nothing of a key outlives the request: a revocation made by another process (here
+    another connection, in a thread) is seen by this one at once."""
+    import threading
+
+    from django.db import connection
+
+    from tests.servers import require_postgres
+
+    require_postgres()
+    api_key, client = issue_key(world.police)
+    assert client.get("/api/v1/incidents/").status_code == 200
+
+    def revoke() -> None:
+        try:
+            api_key_revoke(api_key=api_key, actor=world.coordinator, reason="Bocor")
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=revoke)
+    thread.start()
+    thread.join()
+    assert client.get("/api/v1/incidents/").status_code == 401

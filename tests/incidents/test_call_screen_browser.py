@@ -104,7 +104,7 @@ def test_an_operator_takes_three_calls_by_keyboard_alone(page, world, screenshot
     expect(page.locator("#main")).to_contain_text("Tercatat")
     prank = Call.objects.filter(outcome=CallOutcome.PRANK).latest("answered_at")
     assert opened <= prank.answered_at <= prank.ended_at
-    assert prank.caller_key == "6281277771234"
+    assert prank.caller.key == "6281277771234"
 
     # 2. A traffic accident at Batu Merah: opened and sent to both agencies by one submit.
     opened = hands.answer()

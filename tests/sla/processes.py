@@ -244,6 +244,8 @@ class Drill:
             EMAIL_BACKEND="tests.sla.processes.JournalEmailBackend",
             PYTHONUNBUFFERED="1",
             LOG_LEVEL="INFO",
+            # Celery's own lines, which the drills read (production's are JSON).
+            CC112_LOG_FORMAT="text",
             **{JOURNAL_ENV: str(self.journal_path)},
         )
         env.update(extra)

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("agencies", "0003_webhooks"),
-        ("incidents", "0010_pulse"),
+        ("incidents", "0012_caller_identity_out_of_history"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
