@@ -210,7 +210,8 @@ class AgencyFilter(admin.SimpleListFilter):
         return partner_choices()
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() and self.value().isdigit():
+        # Only a value the filter offers: a 30-digit "id" overflowed SQLite's integer (a 500).
+        if self.value() in dict(self.lookup_choices):
             return queryset.filter(agency_id=int(self.value()))
         return queryset
 

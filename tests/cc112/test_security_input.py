@@ -199,7 +199,7 @@ def test_a_webhooks_signing_secret_is_encrypted_at_rest(world, settings):
             "UPDATE agencies_webhooksubscription SET secret = %s WHERE id = %s",
             ["whsec_plain", subscription.pk],
         )
-    migration = import_module("agencies.migrations.0004_webhook_secret_encrypted")
+    migration = import_module("agencies.migrations.0005_webhook_secret_encrypted")
     migration.encrypt_stored_secrets(None, type("Editor", (), {"connection": connection})())
     assert WebhookSubscription.objects.get(pk=subscription.pk).secret == "whsec_plain"
 

@@ -15,6 +15,7 @@ from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.db.models import Q
+from django.test import RequestFactory
 from django.utils import timezone, translation
 
 from agencies.defaults import CENTRE_CODE
@@ -150,7 +151,10 @@ def test_every_printed_login_signs_in_with_the_role_and_agency_printed(demo_outp
     assert len(rows) == 9 + 13 * 3
     for username, role, agency, password in rows:
         assert password == DEMO_PASSWORD
-        user = authenticate(username=username, password=password)
+        # As the login form does: the lockout's backend (django-axes) needs the request.
+        user = authenticate(
+            RequestFactory().post("/admin/login/"), username=username, password=password
+        )
         assert user is not None, username
         membership = Membership.objects.active().select_related("agency").get(user=user)
         assert (membership.get_role_display(), membership.agency.short_name) == (role, agency)
