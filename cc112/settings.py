@@ -198,6 +198,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ROUTES = {"sla.tasks.sweep_escalations": {"queue": "escalations"}}
 # How often due clocks are swept for escalation: a breach is escalated within this many seconds.
 CC112_SLA_SWEEP_SECONDS = env_int("CC112_SLA_SWEEP_SECONDS", 5, minimum=1)
+# Rungs fired in one transaction of the sweep (sla.services.escalation.BATCH_SIZE by default).
+CC112_SLA_SWEEP_BATCH = env_int("CC112_SLA_SWEEP_BATCH", 100, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "expire-shares": {
         "task": "incidents.tasks.expire_shares",

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Value
 from django.db.models.functions import Coalesce, Greatest
@@ -110,7 +111,7 @@ def escalations_sweep(
     batch costs a fixed handful of queries, however many rungs it fires, so the clocks it holds
     are held briefly.
     """
-    batch_size = batch_size or BATCH_SIZE
+    batch_size = batch_size or settings.CC112_SLA_SWEEP_BATCH
     started = timezone.now()
     previous_sweep_at = sweep_started(started)
     outcome = SweepPass()

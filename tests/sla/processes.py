@@ -224,6 +224,8 @@ class Drill:
         self.journal_path.touch()
         self.redis = RedisServer(redis_binary, directory)
         self.processes: list[Process] = []
+        # Settings a drill gives the processes it starts from then on.
+        self.extra_env: dict[str, str] = {}
 
     def env(self, name: str, **extra: str) -> dict[str, str]:
         env = {
@@ -248,6 +250,7 @@ class Drill:
             CC112_LOG_FORMAT="text",
             **{JOURNAL_ENV: str(self.journal_path)},
         )
+        env.update(self.extra_env)
         env.update(extra)
         return env
 

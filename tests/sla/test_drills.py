@@ -400,6 +400,9 @@ def test_a_worker_killed_inside_a_sweep_leaves_every_rung_fired_once(drill, worl
     assert expected == (KILL_CASES * KILL_AGENCIES * 3 + KILL_BACKLOG + KILL_CASES) * rungs
 
     started = time.monotonic()
+    # Small batches: a batch fires its rungs in a fixed handful of statements, so at the default
+    # size the backlog was gone before the drill could catch a second batch mid-write.
+    drill.extra_env["CC112_SLA_SWEEP_BATCH"] = "10"
     workers = {w.name: w for w in drill.start(["w1", "w2"], ["beat"])[:2]}
 
     def a_worker_escalating(*, after: int = 0):  # type: ignore[no-untyped-def]
