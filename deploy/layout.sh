@@ -32,6 +32,8 @@ export CACHE_URL=redis://127.0.0.1:$CACHE_PORT/0
 export CC112_VAR_DIR=$DIR/var
 export ALLOWED_HOSTS=${ALLOWED_HOSTS:-127.0.0.1,localhost}
 export SECURE_COOKIES=false
+# Plain HTTP on this machine (production terminates TLS in front and keeps the redirect on).
+export SECURE_SSL_REDIRECT=${SECURE_SSL_REDIRECT:-false}
 export CC112_METRICS_ALLOWED_IPS=${CC112_METRICS_ALLOWED_IPS:-127.0.0.1}
 export CC112_LOG_FORMAT=json
 METRICS_DIR=$DIR/metrics-web
