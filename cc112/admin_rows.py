@@ -15,6 +15,7 @@ own rendering (``FastRowsMixin.fast_rows`` is then False).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
@@ -218,6 +219,10 @@ class FastRowsMixin:
     """For a ModelAdmin whose list is read all day: rows written by ``fast_rows``."""
 
     change_list_template = "admin/cc112/fast_change_list.html"
+    # True when every filter's choices are reference data, the same for everyone who has that
+    # filter (no choice read through the user's scope): the panel is then kept a minute per
+    # filter set, address and language (``filter_panel_key``) instead of drawn every time.
+    filter_panel_shared = False
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
         response = super().changelist_view(request, extra_context)  # type: ignore[misc]
@@ -225,4 +230,16 @@ class FastRowsMixin:
         cl = context.get("cl") if context else None
         if cl is not None and writes_rows_fast(self, request, cl):
             context["fast_table"] = fast_table(request, cl)
+        if cl is not None and self.filter_panel_shared:
+            context["filter_panel_key"] = filter_panel_key(request, cl)
         return response
+
+
+def filter_panel_key(request: HttpRequest, cl: Any) -> str:
+    """What a shared filter panel is drawn from: the list's filters, the address (the chosen
+    values and every other parameter its links keep) and the language."""
+    filters = ",".join(
+        f"{type(spec).__module__}.{type(spec).__qualname__}" for spec in cl.filter_specs
+    )
+    source = f"{cl.opts.label}|{filters}|{get_language()}|{request.get_full_path()}"
+    return hashlib.blake2b(source.encode(), digest_size=16).hexdigest()

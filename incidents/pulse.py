@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 from django.db import connection
 from django.utils import timezone
@@ -94,3 +95,20 @@ def pulse_version(key: str) -> int:
         cursor.execute(sql, [key])
         row = cursor.fetchone()
     return row[0] if row else 0
+
+
+def pulse_version_for(request: Any, key: str) -> int:
+    """``pulse_version``, read once per request: a page and its sidebar follow one version."""
+    versions = request.__dict__.setdefault("_cc112_pulse_versions", {})
+    if key not in versions:
+        versions[key] = pulse_version(key)
+    return versions[key]
+
+
+def marker_of(user: Any) -> str:
+    """The marker that moves with every change a user's pages show: their agency's for its
+    staff (their inbox's), the centre's for everyone else (every change moves it)."""
+    from agencies.access import acts_for_centre, agency_of
+
+    agency = None if acts_for_centre(user) else agency_of(user)
+    return CENTRE if agency is None else agency_key(agency.pk)

@@ -245,6 +245,9 @@ class IncidentAdmin(FastRowsMixin, KeysetListMixin, ServiceAdminMixin, ScopedAdm
     )
     list_display_links = ("reference",)
     list_select_related = ("category", "operator")
+    # Status, priority, the categories, the gazetteer's kecamatan, dates and (for the centre)
+    # its operators: the same choices for everyone who has the filter.
+    filter_panel_shared = True
     list_filter = (
         "status",
         "priority",

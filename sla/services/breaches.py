@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from agencies.access import agency_of, answers_for_agency, supervises_centre
 from cc112.errors import ActionForbidden, DomainError
 from cc112.history import attribute
+from incidents.pulse import pulse_bump
 from incidents.services._common import event_time
 from sla.models import BreachCause, BreachReason, Clock, ClockState
 
@@ -103,6 +104,8 @@ def breach_explain(
                 reason.save()
         except IntegrityError as twice:  # a concurrent explanation won the unique key
             raise DomainError(_("The reason for this breach has already been recorded.")) from twice
+        # Those who answer for breaches count one fewer unexplained (their sidebars).
+        pulse_bump(agencies=[clock.agency_id])
     return reason
 
 

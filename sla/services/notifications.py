@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from agencies.models import AGENCY_ROLES, Membership
 from cc112.bulk import rows_insert
+from cc112.sidebar import sidebar_forget
 from sla.models import Audience, EmailStatus, Notification
 from sla.presentation import escalation_headline
 
@@ -251,4 +252,6 @@ def notifications_mark_read(*, user, ids=None) -> int:  # type: ignore[no-untype
     rows = Notification.objects.visible_to(user).unread()
     if ids is not None:
         rows = rows.filter(pk__in=ids)
-    return rows.update(read_at=timezone.now())
+    marked = rows.update(read_at=timezone.now())
+    sidebar_forget(user.pk)  # no change marker follows a notification being read
+    return marked
