@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.contrib.admin.views.main import PAGE_VAR
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
@@ -94,10 +95,13 @@ class KeysetChangeList(ChangeList):
 
     def get_queryset(self, request: HttpRequest, exclude_parameters: Any = None) -> QuerySet:
         queryset = super().get_queryset(request, exclude_parameters)
-        deferred = getattr(self.model_admin, "list_deferred", ())
-        if deferred:
-            # Long texts the list does not show stay in the table (search still reads them).
-            queryset = queryset.defer(*deferred)
+        only = getattr(self.model_admin, "list_only", ())
+        if only:
+            # Only the fields the columns show leave the table (search still reads the rest).
+            queryset = queryset.only(*only)
+        list_queryset = getattr(self.model_admin, "list_queryset", None)
+        if list_queryset is not None:  # what a column shows beside the row, in its statement
+            queryset = list_queryset(request, queryset)
         self.keyset = self.keyset_applies(request, queryset)
         if self.keyset and self.after is not None:
             moment, pk = self.after
@@ -118,6 +122,9 @@ class KeysetChangeList(ChangeList):
             list_rows(request, rows)
         self.result_list = rows
 
+    kept_key: str | None = None
+    kept: dict[str, Any] | None = None
+
     def _get_results(self, request: HttpRequest) -> None:
         if not self.keyset or PAGE_VAR in request.GET:
             super().get_results(request)
@@ -125,9 +132,19 @@ class KeysetChangeList(ChangeList):
             more = self.page_num < self.paginator.num_pages or self.paginator.capped
             self.older_url = self._older_url(self.result_list) if self.keyset and more else None
             return
+        self.kept_key = self._kept_key(request)
+        self.kept = cache.get(self.kept_key) if self.kept_key else None
+        if self.kept is not None:
+            # The page as drawn for someone who sees the same rows, since nothing changed.
+            self._page_by_key(request, [], self.kept["older_url"])
+            self.result_count = self.kept["count"]
+            return
         rows = list(self.queryset[: self.list_per_page + 1])
         more = len(rows) > self.list_per_page
         rows = rows[: self.list_per_page]
+        self._page_by_key(request, rows, self._older_url(rows) if more else None)
+
+    def _page_by_key(self, request: HttpRequest, rows: list, older_url: str | None) -> None:
         self.paged_by_key = True
         self.result_list = rows
         self.result_count = len(rows)
@@ -137,7 +154,13 @@ class KeysetChangeList(ChangeList):
         self.can_show_all = False
         self.multi_page = False
         self.paginator = self.model_admin.get_paginator(request, rows, self.list_per_page)
-        self.older_url = self._older_url(rows) if more else None
+        self.older_url = older_url
+
+    def _kept_key(self, request: HttpRequest) -> str | None:
+        """Where this page's drawn rows are kept, if the admin keeps them (``kept_page_key``:
+        the same key for everyone who sees the same rows, a new one after any change)."""
+        key_of = getattr(self.model_admin, "kept_page_key", None)
+        return key_of(request, self) if key_of is not None else None
 
     def _older_url(self, rows: Any) -> str | None:
         rows = list(rows)

@@ -23,6 +23,7 @@ from typing import Any
 from django.contrib.admin.templatetags.admin_list import _coerce_field_name, result_hidden_fields
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.utils import lookup_field, quote
+from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.http import HttpRequest
@@ -57,6 +58,8 @@ _LINK_CLASS = " ".join(LINK_CLASSES)
 # Stands for a row's key in the change page's address (digits only: reverse accepts it, and
 # nothing else in an admin address is made of it).
 _PK_MARK = "9081726354"
+# A kept page outlives no change its key follows; this bounds what no key follows.
+KEEP_PAGE_SECONDS = 30
 
 
 @lru_cache(maxsize=2048)
@@ -189,15 +192,15 @@ def fast_rows(cl: Any, headers: list[dict[str, Any]]) -> Iterable[str]:
         yield _TBODY.format(_STRIPE if number % 2 else "", cells)
 
 
-def fast_table(request: HttpRequest, cl: Any) -> dict[str, Any]:
+def fast_table(request: HttpRequest, cl: Any, rows: str | None = None) -> dict[str, Any]:
     """What ``admin/cc112/fast_change_list_results.html`` draws, as unfold's ``result_list``
-    gives its template, with the rows already written."""
+    gives its template, with the rows already written (or given: kept from an earlier page)."""
     headers = list(result_headers(cl))
     return {
         "result_hidden_fields": list(result_hidden_fields(cl)),
         "result_headers": headers,
         "num_sorted_fields": sum(1 for h in headers if h["sortable"] and h.get("sorted")),
-        "rows": mark_safe("".join(fast_rows(cl, headers))),
+        "rows": mark_safe(rows if rows is not None else "".join(fast_rows(cl, headers))),
     }
 
 
@@ -205,7 +208,7 @@ def writes_rows_fast(model_admin: Any, request: HttpRequest, cl: Any) -> bool:
     """Whether the list has nothing but plain columns (no actions a row, no editable cells,
     no sortable rows or sections), which is all ``fast_rows`` writes."""
     return not (
-        cl.formset
+        getattr(cl, "formset", None)
         or cl.is_popup
         or cl.to_field
         or getattr(model_admin, "ordering_field", None)
@@ -224,12 +227,29 @@ class FastRowsMixin:
     # filter set, address and language (``filter_panel_key``) instead of drawn every time.
     filter_panel_shared = False
 
+    def shared_rows_key(self, request: HttpRequest) -> str | None:
+        """For a list whose rows may be drawn once for many: a key naming everything the rows
+        depend on (who sees which rows, the marker that moves with every change to them, the
+        address, the language), or None to draw them for this request alone."""
+        return None
+
+    def kept_page_key(self, request: HttpRequest, cl: Any) -> str | None:
+        """Where the page's drawn rows are kept (``KeysetChangeList``), when they are drawn
+        here (``writes_rows_fast``: also before the list's formset exists) and shared."""
+        if cl.list_editable or not writes_rows_fast(self, request, cl):
+            return None
+        return self.shared_rows_key(request)
+
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
         response = super().changelist_view(request, extra_context)  # type: ignore[misc]
         context = getattr(response, "context_data", None)
         cl = context.get("cl") if context else None
         if cl is not None and writes_rows_fast(self, request, cl):
-            context["fast_table"] = fast_table(request, cl)
+            kept = getattr(cl, "kept", None)
+            context["fast_table"] = fast_table(request, cl, kept["rows"] if kept else None)
+            if kept is None and getattr(cl, "kept_key", None):
+                page = {"rows": context["fast_table"]["rows"], "count": cl.result_count}
+                cache.set(cl.kept_key, {**page, "older_url": cl.older_url}, KEEP_PAGE_SECONDS)
         if cl is not None and self.filter_panel_shared:
             context["filter_panel_key"] = filter_panel_key(request, cl)
         return response

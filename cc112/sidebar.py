@@ -8,9 +8,10 @@ from the request.
 
 That statement, compiled and planned, was a fifth of the police's case list (bench/portal.py),
 for numbers that move only with a change. The counts are kept in the cache under the user and
-the version of the change marker their pages follow (``incidents.pulse``: every dispatch,
-acknowledgement, escalation and new notification moves it, inside its transaction): a page
-reads the marker (one primary-key read) and counts again only when it moved. What no marker
+the version of the centre's change marker (``incidents.pulse``: every change moves it, inside
+its transaction: dispatches, acknowledgements, escalations, new notifications, explained
+breaches): a page reads the marker (one primary-key read, shared with the page's own rows)
+and counts again only when it moved. What no marker
 sees is forgotten explicitly (``sidebar_forget``: notifications read) or within
 ``KEEP_SECONDS`` (a breach becomes "unexplained" with time alone).
 """
@@ -80,13 +81,13 @@ def _cache_key(user_id: int) -> str:
 
 
 def _kept_counts(request: HttpRequest) -> dict[str, int]:
-    from incidents.pulse import marker_of, pulse_version_for
+    from incidents.pulse import CENTRE, pulse_version_for
 
     user = request.user
     if not user.is_authenticated:
         return count_each(_badge_querysets(request))
     # Read before counting: counts kept under a version are at least as new as it.
-    version = pulse_version_for(request, marker_of(user))
+    version = pulse_version_for(request, CENTRE)
     key = _cache_key(user.pk)
     kept = cache.get(key)
     if kept is not None and kept[0] == version:
@@ -141,8 +142,8 @@ def _frozen(value: Any) -> Any:
         return value
     if isinstance(value, Promise):  # lazy text, and unfold's lazy badge counts
         return str(value)
-    if isinstance(value, dict):
-        return tuple(sorted((str(k), _frozen(v)) for k, v in value.items()))
+    if isinstance(value, dict):  # in its own order: another order only misses the cache
+        return tuple((k, _frozen(v)) for k, v in value.items())
     if isinstance(value, list | tuple):
         return tuple(_frozen(v) for v in value)
     if isinstance(value, type) or callable(value):  # models; links' permission functions

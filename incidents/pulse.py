@@ -98,17 +98,19 @@ def pulse_version(key: str) -> int:
 
 
 def pulse_version_for(request: Any, key: str) -> int:
-    """``pulse_version``, read once per request: a page and its sidebar follow one version."""
+    """``pulse_version``, read once per request: a page, its rows and its sidebar follow one
+    version. The centre's marker comes with any other in the same statement (the sidebar
+    follows it on every page)."""
     versions = request.__dict__.setdefault("_cc112_pulse_versions", {})
     if key not in versions:
-        versions[key] = pulse_version(key)
+        keys = sorted({key, CENTRE} - set(versions))
+        quote = connection.ops.quote_name
+        sql = (
+            f"SELECT {quote('key')}, {quote('version')} FROM {quote(Pulse._meta.db_table)}"
+            f" WHERE {quote('key')} IN ({', '.join(['%s'] * len(keys))})"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, keys)
+            found = dict(cursor.fetchall())
+        versions.update({name: found.get(name, 0) for name in keys})
     return versions[key]
-
-
-def marker_of(user: Any) -> str:
-    """The marker that moves with every change a user's pages show: their agency's for its
-    staff (their inbox's), the centre's for everyone else (every change moves it)."""
-    from agencies.access import acts_for_centre, agency_of
-
-    agency = None if acts_for_centre(user) else agency_of(user)
-    return CENTRE if agency is None else agency_key(agency.pk)

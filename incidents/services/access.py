@@ -25,6 +25,7 @@ from agencies.models import Agency
 from cc112.errors import ActionForbidden, DomainError
 from cc112.history import attribute, system_user
 from incidents.models import DispatchStatus, Incident, IncidentGroupObjectPermission, Share
+from incidents.pulse import pulse_bump
 from incidents.querysets import forget_personal_grants
 from incidents.services._common import lock_incident
 
@@ -47,6 +48,8 @@ def access_sync_agency(*, incident: Incident, agency: Agency) -> bool:
         assign_perm(VIEW_INCIDENT, agency.group, incident)
     else:
         remove_perm(VIEW_INCIDENT, agency.group, incident)
+    # The agency's pages kept per marker version (its case list, its inbox) show the change.
+    pulse_bump(agencies=[agency.pk])
     return entitled
 
 

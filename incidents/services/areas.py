@@ -25,6 +25,7 @@ from lokal import wilayah
 
 from cc112.history import attribute, system_user
 from incidents.models import Area, AreaLevel, Incident, area_search_key
+from incidents.pulse import pulse_bump
 from incidents.services._common import lock_incident
 
 if TYPE_CHECKING:
@@ -217,6 +218,8 @@ def incidents_link_areas(*, actor: AbstractBaseUser | None = None) -> int:
         area = unique.get((area_search_key(kecamatan), area_search_key(kelurahan)))
         if area is not None and _link(pk, area, actor=actor):
             linked += 1
+    if linked:
+        pulse_bump()  # the lists kept per marker version show the names' new spelling
     return linked
 
 

@@ -4,6 +4,7 @@ COUNT over the cases, filter choices from fixed data, and deep pages by key, not
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -13,10 +14,19 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from agencies.models import Role
 from cc112.admin_paging import read_cursor
+from cc112.sidebar import sidebar_counts
 from incidents.models import Area, AreaKind, AreaLevel, Incident
+from incidents.services import incident_share, share_revoke
 from sla.models import ClockState
-from tests.factories import CategoryFactory, make_dispatched_incident, make_incident
+from sla.services import notifications_mark_read
+from tests.factories import (
+    CategoryFactory,
+    make_dispatched_incident,
+    make_incident,
+    make_member,
+)
 
 CASES = "admin:incidents_incident_changelist"
 # Every request reads its session and its user (django.contrib.auth) before any page's work.
@@ -115,12 +125,102 @@ def test_the_case_list_shows_badges_and_agencies_written_without_templates(world
     assert f">{world.police.short_name}</span>" in page
 
 
-def test_the_sidebar_badges_cost_one_query_together(world, medical):
+def _inbox_badge(page: str) -> str:
+    """The number on the sidebar's Inbox link (unfold's badge), or "" when it shows none."""
+    link = page.split('<a href="/admin/inbox/"', 1)[1].split("</a>", 1)[0]
+    badge = re.search(r"<span class=\"font-semibold h-\[18px\][^>]*>(.*?)</span>", link, re.S)
+    return badge.group(1).strip() if badge else ""
+
+
+def test_the_sidebar_counts_in_one_statement_and_again_only_after_a_change(world, medical):
+    """The badges are counted together, then kept until the centre's marker moves: the police
+    see their three waiting dispatches, nothing is counted on the next page, and a fourth
+    dispatch shows at once."""
     _dispatched(world, medical, 3)
+    client = _client(world.police_staff)
 
-    queries = _page_queries(_client(world.police_staff), reverse(CASES))
+    with CaptureQueriesContext(connection) as first:
+        page = client.get(reverse(CASES)).content.decode()
+    assert len([q for q in first.captured_queries if "COUNT(" in q["sql"]]) == 1
+    assert _inbox_badge(page) == "3"
 
-    assert len([q for q in queries if "COUNT(" in q]) == 1
+    with CaptureQueriesContext(connection) as again:
+        page = client.get(reverse(CASES)).content.decode()
+    assert not [q for q in again.captured_queries if "COUNT(" in q["sql"]]
+    assert _inbox_badge(page) == "3"
+
+    _dispatched(world, medical, 1)
+    with CaptureQueriesContext(connection) as changed:
+        page = client.get(reverse(CASES)).content.decode()
+    assert len([q for q in changed.captured_queries if "COUNT(" in q["sql"]]) == 1
+    assert _inbox_badge(page) == "4"
+
+
+def test_notifications_read_leave_the_sidebar_at_once(world, medical):
+    """Reading notifications moves no marker: the reader's kept counts are forgotten."""
+    _dispatched(world, medical, 2)  # each new dispatch notifies the agency's staff
+    client = _client(world.police_staff)
+    assert sidebar_unread(client) == 2
+
+    notifications_mark_read(user=world.police_staff)
+
+    assert sidebar_unread(client) == 0
+
+
+def sidebar_unread(client: Client) -> int:
+    response = client.get(reverse(CASES))
+    return sidebar_counts(response.wsgi_request)["unread"]
+
+
+def test_the_case_list_after_a_change_is_read_again_within_the_budget(world, medical):
+    """Between changes the police's list is drawn once for all its staff; the first page
+    after a change reads and draws it again, still in at most five statements."""
+    _dispatched(world, medical, 5)
+    client = _client(world.police_staff)
+    assert client.get(reverse(CASES)).status_code == 200
+    newest = _dispatched(world, medical, 1)[0]
+
+    with CaptureQueriesContext(connection) as changed:
+        page = client.get(reverse(CASES)).content.decode()
+
+    assert newest.reference in page
+    assert len(_besides_identity([q["sql"] for q in changed.captured_queries])) <= LIST_BUDGET
+
+
+def test_a_kept_case_list_never_crosses_agencies_or_persons(world, medical):
+    """The police's kept page is the police's: Dinkes staff asking for the same address get
+    their own rows, and someone with a case shared in person gets rows of their own."""
+    police_only = _dispatched(world, medical, 1, agencies=[world.police])[0]
+    health_only = _dispatched(world, medical, 1, agencies=[world.health])[0]
+    police_page = _client(world.police_staff).get(reverse(CASES)).content.decode()
+    assert police_only.reference in police_page and health_only.reference not in police_page
+
+    health_page = _client(world.health_staff).get(reverse(CASES)).content.decode()
+    assert health_only.reference in health_page and police_only.reference not in health_page
+
+    colleague = make_member(world.health, Role.STAFF, username="health2")
+    incident_share(
+        incident=police_only, actor=world.supervisor, user=colleague, reason="Saksi kunci"
+    )
+    own = _client(colleague).get(reverse(CASES)).content.decode()
+    assert police_only.reference in own
+    assert (
+        police_only.reference
+        not in _client(world.health_staff).get(reverse(CASES)).content.decode()
+    )
+
+
+def test_a_revoked_share_leaves_the_agencys_kept_list_at_once(world, medical):
+    incident = _dispatched(world, medical, 1, agencies=[world.police])[0]
+    share = incident_share(
+        incident=incident, actor=world.supervisor, agency=world.health, reason="Korban luka"
+    )
+    client = _client(world.health_staff)
+    assert incident.reference in client.get(reverse(CASES)).content.decode()
+
+    share_revoke(share=share, actor=world.coordinator, reason="Tidak ada korban")
+
+    assert incident.reference not in client.get(reverse(CASES)).content.decode()
 
 
 def test_a_small_agencys_deep_page_uses_a_keyset(world, medical):
