@@ -7,8 +7,10 @@ import re
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import formats, timezone, translation
 
 from cc112 import library_strings
+from cc112.moments import local_moment
 
 pytestmark = pytest.mark.django_db
 
@@ -48,3 +50,21 @@ def test_the_case_lists_filters_button_is_indonesian(world):
 
     assert re.search(r">\s*Saringan\s*<", page)
     assert not re.search(r">\s*Filters\s*<", page)
+
+
+def test_a_moment_django_writes_itself_reads_like_the_portals_own(world):
+    from agencies.services import api_key_create
+
+    api_key, _secret = api_key_create(agency=world.police, name="SIM", actor=world.coordinator)
+    client = Client()
+    client.force_login(world.coordinator)
+
+    listed = client.get(reverse("admin:agencies_apikey_changelist")).content.decode()
+    shown = client.get(reverse("admin:agencies_apikey_change", args=(api_key.pk,))).content
+    issued = local_moment(api_key.created)  # 16-12-2025 10:01:00 WIT
+
+    assert issued.endswith(" WIT")
+    assert issued in listed and issued in shown.decode()
+    with translation.override("id"):
+        djangos_own = formats.date_format(timezone.localtime(api_key.created), "j N Y")
+    assert djangos_own not in listed  # "6 Des. 2025", as Django's Indonesian format wrote it
