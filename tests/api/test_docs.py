@@ -53,3 +53,14 @@ def test_a_partner_reads_the_guide_in_indonesian_first_with_the_english_beside_i
         assert english < guide.index(heading)
     # Both halves give the same signature check, to the character.
     assert guide.count("return fresh and hmac.compare_digest") == 2
+
+
+def test_the_errors_each_call_may_answer_read_in_indonesian_first():
+    schema = APIClient().get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()
+    listing = schema["paths"]["/api/v1/incidents/"]["get"]["responses"]
+
+    not_found = listing["404"]["description"]
+    assert not_found.startswith("Tidak ada, atau bukan untuk Anda lihat")
+    assert not_found.index("Tidak ada") < not_found.index("Not found, or not yours to see")
+    retry_after = listing["429"]["headers"]["Retry-After"]["description"]
+    assert retry_after.startswith("Detik yang harus ditunggu")
