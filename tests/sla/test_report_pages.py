@@ -188,3 +188,5 @@ def test_the_agencies_service_levels_read_as_durations_not_seconds(world, decemb
 
     assert "(s)" not in agencies and "(detik)" not in agencies
     assert "4 mnt 12 dtk / 4 mnt 12 dtk" in agencies  # T1→T2 median / 90th percentile
+    # Shares read one way across the page, as the service levels write them: "100%".
+    assert re.search(r">100%<", agencies) and not re.search(r"\d %", page)
