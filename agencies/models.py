@@ -151,6 +151,34 @@ class ApiKey(AbstractAPIKey):
     and does exactly what that agency's staff would; shown once, stored hashed (the library's
     SHA-512 of a random 32-character secret)."""
 
+    # The library's fields as it defines them, named in our words: its own are untranslated
+    # ("name", "prefix", "created", "revoked"), and the key's form and list show them.
+    name = models.CharField(
+        _("name"),
+        max_length=50,
+        default=None,
+        help_text=_("Which of the agency's systems uses the key; need not be unique."),
+    )
+    prefix = models.CharField(
+        _("prefix"),
+        max_length=8,
+        unique=True,
+        editable=False,
+        help_text=_("The key's first characters, before the dot: how to tell keys apart."),
+    )
+    created = models.DateTimeField(_("issued at"), auto_now_add=True, db_index=True)
+    revoked = models.BooleanField(
+        _("revoked"),
+        blank=True,
+        default=False,
+        help_text=_("A revoked key opens nothing any more; this cannot be undone."),
+    )
+    expiry_date = models.DateTimeField(
+        _("expires at"),
+        blank=True,
+        null=True,
+        help_text=_("After this moment the key opens nothing; empty for no end."),
+    )
     agency = models.ForeignKey(
         Agency, on_delete=models.PROTECT, related_name="api_keys", verbose_name=_("agency")
     )

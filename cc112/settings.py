@@ -148,6 +148,8 @@ USE_I18N = True
 USE_TZ = True
 # The centre's zone: every time is stored in UTC and shown in this zone (Ambon: WIT, UTC+9).
 TIME_ZONE = env_time_zone("CC112_TIME_ZONE", "Asia/Jayapura")
+# Moments Django writes itself read like ours: 16-12-2025 10:01:00 WIT (cc112/formats).
+FORMAT_MODULE_PATH = ["cc112.formats"]
 
 # --- Static files ------------------------------------------------------------------------------
 STATIC_URL = "static/"

@@ -52,6 +52,7 @@ from incidents.models import (
 from incidents.phones import key_range, typed_prefix
 from incidents.services import call_attach, call_record, incident_create_and_dispatch
 from incidents.services.privacy import personal_data_seen
+from sla.presentation import duration_text
 
 # A screen left open this long is no longer the call it answered.
 TOKEN_MAX_AGE = timedelta(hours=12)
@@ -522,6 +523,12 @@ def duplicates(request: HttpRequest, site: Any) -> HttpResponse:
     _require_operator(request)
     form = DuplicateQuery(request.GET)
     hints = duplicate_hints(request.user, **form.query()) if form.is_valid() else []
+    now = timezone.now()
+    for case in hints:
+        # The portal's one time format: how long ago, as the board's durations read, and the
+        # moment in WIT beside it (timesince wrote "4 minutes" in English words of its own).
+        case.received_moment = local_moment(case.received_at)
+        case.received_ago = duration_text(now - case.received_at)
     return TemplateResponse(request, "incidents/console/duplicates.html", {"hints": hints})
 
 

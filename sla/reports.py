@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import Count
@@ -202,9 +202,14 @@ def _period_report(period: Period) -> dict[str, Any]:
     for hour, n in enumerate(by_hour):
         shifts[shift_of_hour(hour)] += n
 
+    # Every day of the period, the quiet ones at zero: the chart's axis is the calendar, and
+    # leaving out a day without calls drew a line straight over it.
+    first = timezone.localtime(period.start, zone).date()
+    last = timezone.localtime(period.end - timedelta(microseconds=1), zone).date()
+    days = {first + timedelta(days=n) for n in range((last - first).days + 1)}
     trend = [
         {"day": day.isoformat(), "cases": days_cases.get(day, 0), "calls": days_calls.get(day, 0)}
-        for day in sorted(set(days_cases) | set(days_calls))
+        for day in sorted(days | set(days_cases) | set(days_calls))
     ]
 
     sent = {

@@ -2,20 +2,49 @@
 
 from __future__ import annotations
 
+
+def _both(indonesian: str, english: str) -> str:
+    """Indonesian first, the English under it, as the guide reads (Markdown paragraphs)."""
+    return f"{indonesian}\n\n*{english}*"
+
+
 ERRORS = {
-    "400": "Bad input: a list of messages per field.",
-    "401": "No credentials, or an unknown, expired or revoked key.",
-    "403": "You may see this, but not do this to it.",
-    "404": "Not found, or not yours to see (the two answer alike).",
-    "409": "The case or dispatch is not in a state that allows this.",
-    "422": "This Idempotency-Key was already used for a different request.",
-    "429": "Over your key's rate; wait the seconds in Retry-After.",
+    "400": _both(
+        "Masukan tidak valid: daftar pesan per bidang.", "Bad input: a list of messages per field."
+    ),
+    "401": _both(
+        "Tanpa kredensial, atau kunci yang tidak dikenal, kedaluwarsa atau dicabut.",
+        "No credentials, or an unknown, expired or revoked key.",
+    ),
+    "403": _both(
+        "Anda boleh melihat ini, tetapi tidak boleh melakukan ini padanya.",
+        "You may see this, but not do this to it.",
+    ),
+    "404": _both(
+        "Tidak ada, atau bukan untuk Anda lihat (keduanya dijawab sama).",
+        "Not found, or not yours to see (the two answer alike).",
+    ),
+    "409": _both(
+        "Status kasus atau disposisi tidak mengizinkan langkah ini.",
+        "The case or dispatch is not in a state that allows this.",
+    ),
+    "422": _both(
+        "Idempotency-Key ini sudah dipakai untuk permintaan lain.",
+        "This Idempotency-Key was already used for a different request.",
+    ),
+    "429": _both(
+        "Melebihi batas laju kunci Anda; tunggu sebanyak detik di Retry-After.",
+        "Over your key's rate; wait the seconds in Retry-After.",
+    ),
 }
 WRITES_ONLY = {"409", "422"}
 HEADERS = {
     "429": {
         "Retry-After": {
-            "description": "Seconds to wait before the next request.",
+            "description": _both(
+                "Detik yang harus ditunggu sebelum permintaan berikutnya.",
+                "Seconds to wait before the next request.",
+            ),
             "required": True,
             "schema": {"type": "integer", "minimum": 0},
         }
@@ -27,7 +56,10 @@ def document_error_responses(result, generator, request, public):  # type: ignor
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas["Error"] = {
         "type": "object",
-        "description": "`detail` for one message, or field names each with a list of messages.",
+        "description": _both(
+            "`detail` untuk satu pesan, atau nama bidang masing-masing dengan daftar pesannya.",
+            "`detail` for one message, or field names each with a list of messages.",
+        ),
         "properties": {"detail": {"type": "string"}, "code": {"type": "string"}},
         "additionalProperties": True,
     }
@@ -54,8 +86,12 @@ def document_error_responses(result, generator, request, public):  # type: ignor
                         "name": "Idempotency-Key",
                         "in": "header",
                         "required": False,
-                        "description": "Send the same key when you retry: you get the first "
-                        "answer, never a second case.",
+                        "description": _both(
+                            "Kirim kunci yang sama saat mengulang: Anda mendapat jawaban "
+                            "pertama, tidak pernah kasus kedua.",
+                            "Send the same key when you retry: you get the first answer, "
+                            "never a second case.",
+                        ),
                         "schema": {"type": "string", "maxLength": 255},
                     }
                 )

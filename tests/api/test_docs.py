@@ -33,3 +33,34 @@ def test_the_docs_page_serves_its_own_assets_and_the_guide():
     guide = schema["info"]["description"]
     for needed in ("Api-Key", "acknowledge", "Idempotency-Key", "X-Cc112-Signature", "HMAC"):
         assert needed in guide
+
+
+def test_a_partner_reads_the_guide_in_indonesian_first_with_the_english_beside_it():
+    schema = APIClient().get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()
+    guide = schema["info"]["description"]
+
+    indonesian = guide.index("# Panduan API untuk sistem mitra")
+    english = guide.index("# Partner API guide (English)")
+    assert indonesian < english
+    # The same seven steps in both, each language's in its own half.
+    for heading in (
+        "## 1. Autentikasi",
+        "## 4. Ulangi dengan aman",
+        "## 7. Laporkan kasus sendiri",
+    ):
+        assert indonesian < guide.index(heading) < english
+    for heading in ("## 1. Authenticate", "## 4. Retry safely", "## 7. Report a case yourself"):
+        assert english < guide.index(heading)
+    # Both halves give the same signature check, to the character.
+    assert guide.count("return fresh and hmac.compare_digest") == 2
+
+
+def test_the_errors_each_call_may_answer_read_in_indonesian_first():
+    schema = APIClient().get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()
+    listing = schema["paths"]["/api/v1/incidents/"]["get"]["responses"]
+
+    not_found = listing["404"]["description"]
+    assert not_found.startswith("Tidak ada, atau bukan untuk Anda lihat")
+    assert not_found.index("Tidak ada") < not_found.index("Not found, or not yours to see")
+    retry_after = listing["429"]["headers"]["Retry-After"]["description"]
+    assert retry_after.startswith("Detik yang harus ditunggu")

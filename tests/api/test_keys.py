@@ -174,3 +174,22 @@ def test_a_key_revoked_elsewhere_stops_at_the_next_request_here(transactional_db
     thread.start()
     thread.join()
     assert client.get("/api/v1/incidents/").status_code == 401
+
+
+def test_the_coordinator_issues_a_key_on_a_form_in_indonesian(world):
+    from django.test import Client
+
+    coordinator = Client()  # the portal's language, Indonesian
+    coordinator.force_login(world.coordinator)
+    api_key, _secret = api_key_create(agency=world.police, name="SIM", actor=world.coordinator)
+
+    form = coordinator.get("/admin/agencies/apikey/add/").content.decode()
+    shown = coordinator.get(f"/admin/agencies/apikey/{api_key.pk}/change/").content.decode()
+
+    for label in ("Instansi", "Nama", "Berakhir pada", "Permintaan per menit"):
+        assert f">{label}<" in form.replace("\n", "").replace("  ", "")
+    assert "Sistem instansi mana yang memakai kunci ini" in form
+    for label in ("Awalan", "Diterbitkan pada", "Dicabut", "Dibuat oleh"):
+        assert label in shown
+    for english in ("A free-form name", "Expires", ">Prefix<", ">Created<", ">Revoked<"):
+        assert english not in form and english not in shown

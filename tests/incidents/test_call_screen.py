@@ -15,6 +15,7 @@ from django.test import Client
 from django.urls import reverse
 
 from cc112.errors import DomainError
+from cc112.moments import local_moment
 from incidents.console import answered_token, caller_history, duplicate_hints
 from incidents.models import Area, Call, CallOutcome, Dispatch, Incident, Priority
 from incidents.phones import caller_key
@@ -320,6 +321,24 @@ def test_the_kelurahan_comes_from_the_gazetteer_with_its_kecamatan(world, now):
         {"category": category.pk, "area": batu_merah.pk},
     )
     assert incident.reference in hinted.content.decode()
+
+
+def test_a_hinted_case_says_how_long_ago_it_came_in_as_the_portal_writes_time(world, now):
+    fire = CategoryFactory(code="KBK")
+    earlier = make_incident(world.operator, category=fire, kelurahan="Benteng")
+    now(minutes=4, seconds=12)
+    operator = Client()  # in Indonesian, the portal's language
+    operator.force_login(world.operator)
+
+    hinted = operator.get(
+        reverse("admin:incidents_answer_duplicates"),
+        {"category": fire.pk, "kelurahan": "Benteng"},
+    ).content.decode()
+
+    assert earlier.reference in hinted
+    assert "4 mnt 12 dtk lalu" in hinted
+    assert f'title="{local_moment(earlier.received_at)}"' in hinted  # e.g. 16-12-2025 ... WIT
+    assert "WIT" in hinted and "menit" not in hinted and "minutes" not in hinted
 
 
 def test_a_kecamatan_is_no_place_for_a_case(world, now):

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import io
+import json
+import re
 
 import pytest
 from django.test import Client
@@ -13,6 +16,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from agencies.models import Role
+from incidents.services import dispatch_acknowledge
 from tests.factories import CategoryFactory, make_dispatched_incident, make_member
 
 pytestmark = pytest.mark.django_db
@@ -134,3 +138,55 @@ def test_an_agency_reads_only_its_own_report(world, december):
 def test_people_outside_the_portal_are_sent_to_the_login(world):
     for url in (reverse(REPORT), reverse(SCORECARD), reverse(AGENCY)):
         assert Client().get(url)["Location"].startswith(reverse("admin:login"))
+
+
+def test_every_chart_names_its_axes_with_their_units_and_shows_a_legend(world, december):
+    supervisor = Client()  # in Indonesian, the portal's language
+    supervisor.force_login(world.supervisor)
+
+    page = supervisor.get(reverse(REPORT), PERIOD).content.decode()
+
+    charts = re.findall(
+        r'<canvas class="chart" data-options="([^"]*)" data-type="\w+" '
+        r'data-value="([^"]*)"',
+        page,
+    )
+    assert len(charts) == 3
+    axes = []
+    for options, data in charts:
+        options, data = json.loads(html.unescape(options)), json.loads(html.unescape(data))
+        assert options["plugins"]["legend"]["display"] is True
+        assert all(dataset["label"] for dataset in data["datasets"])
+        axes.append(
+            (options["scales"]["x"]["title"]["text"], options["scales"]["y"]["title"]["text"])
+        )
+    assert axes == [
+        ("Tanggal (WIT)", "Jumlah per hari (kasus, panggilan)"),
+        ("Kategori", "Jumlah kasus"),
+        ("Jam (WIT)", "Jumlah kasus"),
+    ]
+    trend = json.loads(html.unescape(charts[0][1]))
+    # Every day of December, the quiet ones too, in the portal's date format (not 2025-12-01).
+    assert len(trend["labels"]) == 31
+    assert (trend["labels"][0], trend["labels"][-1]) == ("01-12-2025", "31-12-2025")
+    assert [d["label"] for d in trend["datasets"]] == ["Kasus", "Panggilan"]
+
+
+def test_the_agencies_service_levels_read_as_durations_not_seconds(world, december, time_machine):
+    time_machine.move_to("2025-12-20 10:00+09:00", tick=False)
+    _case, (dispatch,) = make_dispatched_incident(world.operator, [world.police])
+    time_machine.move_to("2025-12-20 10:04:12+09:00", tick=False)
+    dispatch_acknowledge(dispatch=dispatch, actor=world.police_staff)
+    time_machine.move_to("2026-01-05 10:00+09:00", tick=False)
+    supervisor = Client()
+    supervisor.force_login(world.supervisor)
+
+    page = supervisor.get(reverse(REPORT), PERIOD).content.decode()
+    agencies = page[
+        page.index('id="agencies"') : page.index("</table>", page.index('id="agencies"'))
+    ]
+
+    assert "(s)" not in agencies and "(detik)" not in agencies
+    assert "4 mnt 12 dtk / 4 mnt 12 dtk" in agencies  # T1→T2 median / 90th percentile
+    # Shares read one way across the page, as the service levels write them: "100%".
+    assert re.search(r">100%<", agencies) and not re.search(r"\d %", page)
