@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from agencies.access import agency_of, is_agency_staff, is_centre_staff, membership_of
 from agencies.models import Membership, Role
@@ -77,3 +79,36 @@ def test_membership_history_names_who_granted_it(world):
     )
     assert granted.history.get().history_user == world.coordinator
     assert membership.history.get().history_user is None, "the fixture acted as nobody"
+
+
+def _membership_read_by_the_orm(user):  # type: ignore[no-untyped-def]
+    return Membership.objects.active().filter(user=user).select_related("agency").first()
+
+
+def test_who_someone_is_reads_the_same_as_the_orm_in_one_statement(world):
+    """``membership_of`` writes its statement out (every page reads it first): the membership
+    and its agency come back field for field as the ORM gives them, in one query."""
+    for person in (world.operator, world.police_staff, world.health_staff, world.supervisor):
+        fresh = type(person).objects.get(pk=person.pk)
+        with CaptureQueriesContext(connection) as read:
+            mine = membership_of(fresh)
+        assert len(read.captured_queries) == 1
+        expected = _membership_read_by_the_orm(person)
+        for model_object, orm_object in ((mine, expected), (mine.agency, expected.agency)):
+            for field in type(orm_object)._meta.concrete_fields:
+                assert getattr(model_object, field.attname) == getattr(orm_object, field.attname), (
+                    field.name
+                )
+        assert mine.created_at.tzinfo is not None
+        assert mine.personal_grants is False
+
+
+def test_no_one_is_who_an_ended_membership_or_a_closed_agency_made_them(world):
+    world.police.is_active = False
+    world.police.save()
+    assert membership_of(type(world.police_staff).objects.get(pk=world.police_staff.pk)) is None
+    membership = Membership.objects.get(user=world.health_staff)
+    membership.is_active = False
+    membership.save()
+    assert membership_of(type(world.health_staff).objects.get(pk=world.health_staff.pk)) is None
+    assert membership_of(world.inactive) is None
