@@ -230,8 +230,11 @@ def gunicorn_env(database_url: str, workdir: Path) -> dict[str, str]:
             "SECRET_KEY": secrets.token_urlsafe(48),
             "ALLOWED_HOSTS": "127.0.0.1",
             "CC112_VAR_DIR": str(workdir / "var"),
-            # Plain HTTP on loopback, as behind the TLS proxy: no redirect to https.
+            # Plain HTTP on loopback, as behind the TLS proxy: no redirect to https, and
+            # cookies a client speaking plain HTTP sends back (a Secure session cookie is
+            # kept by the client but never sent: every live page's marker answered 404).
             "SECURE_SSL_REDIRECT": "false",
+            "SECURE_COOKIES": "false",
         }
     )
     return env
