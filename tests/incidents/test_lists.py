@@ -18,10 +18,11 @@ from agencies.models import Role
 from cc112.admin_paging import read_cursor
 from cc112.sidebar import sidebar_counts
 from incidents.models import Area, AreaKind, AreaLevel, Incident
-from incidents.services import incident_share, share_revoke
+from incidents.services import dispatch_cancel, incident_dispatch, incident_share, share_revoke
 from sla.models import ClockState
 from sla.services import notifications_mark_read
 from tests.factories import (
+    AgencyFactory,
     CategoryFactory,
     make_dispatched_incident,
     make_incident,
@@ -359,3 +360,22 @@ def test_the_unfiltered_list_offers_no_show_all_and_a_filtered_one_clears_its_fi
     for _again in range(2):  # drawn, then kept
         filtered = client.get(reverse(CASES) + "?priority__exact=1").content.decode()
         assert "Show all" in filtered
+
+
+def test_a_cases_agencies_read_in_its_row_oldest_dispatch_first_without_withdrawn_ones(
+    world, medical
+):
+    """The centre's list names the agencies each case went to, in the order they were sent
+    (read inside the rows' own statement); a cancelled dispatch is no longer the agency's."""
+    bpbd = AgencyFactory(code="bpbd", short_name="BPBD")
+    incident, _sent = make_dispatched_incident(world.operator, [world.health], category=medical)
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=1)):
+        incident_dispatch(incident=incident, agencies=[world.police], actor=world.operator)
+        [withdrawn] = incident_dispatch(incident=incident, agencies=[bpbd], actor=world.operator)
+        dispatch_cancel(dispatch=withdrawn, actor=world.operator, reason="Salah instansi")
+
+    page = _client(world.operator).get(reverse(CASES)).content.decode()
+    row = page.split(incident.reference, 1)[1].split("</tr>", 1)[0]
+
+    assert row.index(">Dinkes</span>") < row.index(">Polresta</span>")
+    assert ">BPBD</span>" not in row
