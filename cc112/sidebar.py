@@ -11,9 +11,9 @@ for numbers that move only with a change. The counts are kept in the cache under
 the version of the centre's change marker (``incidents.pulse``: every change moves it, inside
 its transaction: dispatches, acknowledgements, escalations, new notifications, explained
 breaches): a page reads the marker (one primary-key read, shared with the page's own rows)
-and counts again only when it moved. What no marker
-sees is forgotten explicitly (``sidebar_forget``: notifications read) or within
-``KEEP_SECONDS`` (a breach becomes "unexplained" with time alone).
+and counts again only when it moved. What no marker sees is forgotten explicitly
+(``sidebar_forget``: notifications read) or within ``KEEP_SECONDS`` (a breach becomes
+"unexplained" with time alone).
 """
 
 from __future__ import annotations
