@@ -136,24 +136,19 @@ class KeysetChangeList(ChangeList):
         self.kept = cache.get(self.kept_key) if self.kept_key else None
         if self.kept is not None:
             # The page as drawn for someone who sees the same rows, since nothing changed.
-            self._page_by_key(request, [], self.kept["older_url"], self.kept["count"])
+            self._page_by_key(request, [], self.kept["older_url"])
+            self.result_count = self.kept["count"]
             return
         rows = list(self.queryset[: self.list_per_page + 1])
         more = len(rows) > self.list_per_page
         rows = rows[: self.list_per_page]
         self._page_by_key(request, rows, self._older_url(rows) if more else None)
 
-    def _page_by_key(
-        self, request: HttpRequest, rows: list, older_url: str | None, count: int | None = None
-    ) -> None:
+    def _page_by_key(self, request: HttpRequest, rows: list, older_url: str | None) -> None:
         self.paged_by_key = True
         self.result_list = rows
-        self.result_count = len(rows) if count is None else count
-        # Nothing is counted; unfiltered, the page's rows are all the list "shows" (unfold's
-        # title said "50 results (Show all)" on the unfiltered list, "Show all" leading back
-        # to it), filtered its "Show all" clears the filters.
-        filtered = self.has_active_filters or bool(self.query)
-        self.full_result_count = None if filtered else self.result_count
+        self.result_count = len(rows)
+        self.full_result_count = None
         self.show_full_result_count = False
         self.show_admin_actions = True
         self.can_show_all = False

@@ -350,18 +350,6 @@ def test_an_overdue_clock_shows_as_overdue_not_as_running(world, medical):
     assert "Overdue" in response.content.decode()
 
 
-def test_the_unfiltered_list_offers_no_show_all_and_a_filtered_one_clears_its_filters(
-    world, medical
-):
-    _dispatched(world, medical, 2)
-    client = _client(world.police_staff)
-
-    assert "Show all" not in client.get(reverse(CASES)).content.decode()
-    for _again in range(2):  # drawn, then kept
-        filtered = client.get(reverse(CASES) + "?priority__exact=1").content.decode()
-        assert "Show all" in filtered
-
-
 def test_a_cases_agencies_read_in_its_row_oldest_dispatch_first_without_withdrawn_ones(
     world, medical
 ):
