@@ -2543,7 +2543,9 @@ EVALUATION_SECRETS: dict[str, dict[str, str]] = {
 def build_evaluations(world: World) -> dict[str, Evaluation]:
     """Sari's (``operator``) evaluation submitted to her and her next one still a draft; Budi's,
     acknowledged with a remark."""
-    budi = make_member(world.centre, Role.OPERATOR, username="budi")
+    # A username no generated name contains: the search below finds it by the name, and the
+    # factory's Indonesian names are often Budi (a search for "budi" then found Sari's too).
+    budi = make_member(world.centre, Role.OPERATOR, username="budi-112")
     now = timezone.now()
     earlier = Period(now - timedelta(days=14), now - timedelta(days=7))
     later = Period(now - timedelta(days=7), now - timedelta(minutes=1))
