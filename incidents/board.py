@@ -49,7 +49,7 @@ from incidents.models import (
     Priority,
 )
 from incidents.pulse import CENTRE, agency_key, pulse_version, pulse_version_for
-from incidents.querysets import holds_personal_grants
+from incidents.querysets import shared_scope
 from incidents.services import dispatch_acknowledge
 from sla.models import CASE_KINDS, Clock, ClockKind, ClockState, Escalation
 from sla.presentation import duration_text, whose
@@ -524,15 +524,17 @@ def inbox_table(request: HttpRequest) -> SafeString:
     case shared in person sees more than the agency (``visible_to``): theirs are their own.
     """
     user = request.user
-    agency = agency_of(user)
-    render = lambda: render_to_string(  # noqa: E731
-        "incidents/board/inbox_table.html", inbox_rows(user), request
-    )
-    if agency is None or holds_personal_grants(user):
+
+    def render() -> str:
+        return render_to_string("incidents/board/inbox_table.html", inbox_rows(user), request)
+
+    scope = shared_scope(user)
+    if scope is None:
         return mark_safe(render())
+    agency = agency_of(user)
     # The version before the rows: rows kept under a version are at least as new as it.
     version = pulse_version_for(request, agency_key(agency.pk))
-    key = f"cc112.inbox.{agency.pk}.{version}.{get_language()}"
+    key = f"cc112.inbox.{scope}.{version}.{get_language()}"
     return mark_safe(_rendered_once(key, render))  # our own template's output
 
 

@@ -130,6 +130,21 @@ def forget_personal_grants(user: User) -> None:
         delattr(user, _PERSONAL_GRANTS_ATTR)
 
 
+def shared_scope(user: User) -> str | None:
+    """A name for the cases ``visible_to`` gives ``user``, the same for everyone it gives the
+    same cases: "centre" (every case), "agency-<id>" (the agency's grants alone); None when
+    they are the user's own (a case shared in person, no agency, no access). Pages drawn once
+    for many (the case list, an inbox) are kept under it, so the rule stays this one."""
+    if acts_for_centre(user):
+        return "centre"
+    if not user.is_authenticated or not user.is_active:
+        return None
+    agency = agency_of(user)
+    if agency is None or holds_personal_grants(user):
+        return None
+    return f"agency-{agency.pk}"
+
+
 class IncidentQuerySet(AuditedQuerySet):
     def visible_to(self, user: User) -> IncidentQuerySet:
         """Cases the user may see: every case for the centre; otherwise those that guardian's

@@ -21,7 +21,7 @@ from unfold.contrib.filters.admin import RangeDateFilter
 from unfold.decorators import action, display
 from unfold.enums import ActionVariant
 
-from agencies.access import acts_for_centre, agency_of
+from agencies.access import acts_for_centre
 from agencies.models import Agency
 from cc112.admin_errors import ServiceAdminMixin, action_page
 from cc112.admin_paging import KeysetListMixin
@@ -53,7 +53,7 @@ from incidents.models import (
     Share,
 )
 from incidents.pulse import CENTRE, pulse_version_for
-from incidents.querysets import holds_personal_grants
+from incidents.querysets import shared_scope
 from incidents.services import (
     incident_cancel,
     incident_close,
@@ -389,14 +389,9 @@ class IncidentAdmin(FastRowsMixin, KeysetListMixin, ServiceAdminMixin, ScopedAdm
         agency (its group's grants), until the centre's marker moves: every change to a case,
         its dispatches or who may see it moves it. Someone with a case shared in person sees
         more than their agency: their rows are their own."""
-        user = request.user
-        if acts_for_centre(user):
-            scope = "centre"
-        else:
-            agency = agency_of(user)
-            if agency is None or holds_personal_grants(user):
-                return None
-            scope = f"agency{agency.pk}"
+        scope = shared_scope(request.user)
+        if scope is None:
+            return None
         # The version before the rows: rows kept under a version are at least as new as it.
         version = pulse_version_for(request, CENTRE)
         address = hashlib.blake2b(request.get_full_path().encode(), digest_size=16).hexdigest()
